@@ -1,0 +1,87 @@
+package io.refundbroker.app;
+
+import io.refundbroker.config.BrokerConfig;
+import io.refundbroker.config.ConfigException;
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+
+/** {@code serve}: run the broker until SIGTERM/Ctrl-C, configured from the environment. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Run the broker (configuration from environment variables; see README).")
+public final class ServeCommand implements Callable<Integer> {
+  static final int EXIT_CONFIG = 2;
+  static final int EXIT_STARTUP = 3;
+
+  @Override
+  public Integer call() {
+    return runUntilStopped(System.getenv(), System.out, System.err);
+  }
+
+  static int runUntilStopped(Map<String, String> env, PrintStream out, PrintStream err) {
+    BrokerConfig config;
+    try {
+      config = BrokerConfig.fromEnvironment(env);
+    } catch (ConfigException e) {
+      err.println(e.getMessage());
+      return EXIT_CONFIG;
+    }
+    Launcher launcher;
+    try {
+      launcher = Launcher.start(config);
+    } catch (Exception e) {
+      LoggerFactory.getLogger(ServeCommand.class).error("refund-broker failed to start", e);
+      err.println("refund-broker failed to start: " + rootMessage(e));
+      return EXIT_STARTUP;
+    }
+    printAdminToken(launcher.app().generatedAdminToken(), out);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  launcher.close();
+                  stopped.countDown();
+                },
+                "refund-broker-shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static void printAdminToken(Optional<String> token, PrintStream out) {
+    token.ifPresent(
+        t -> {
+          out.println();
+          out.println("================================================================");
+          out.println(" First start: an admin API token was generated. It is shown ONCE;");
+          out.println(" the broker keeps only its hash. Store it in your secret manager.");
+          out.println();
+          out.println("   " + t);
+          out.println();
+          out.println(" (Set BROKER_ADMIN_TOKEN before the first start to choose it.)");
+          out.println("================================================================");
+          out.println();
+          out.flush();
+        });
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message =
+        root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    return message;
+  }
+}

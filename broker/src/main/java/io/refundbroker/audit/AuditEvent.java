@@ -1,0 +1,36 @@
+package io.refundbroker.audit;
+
+import io.vertx.core.json.JsonObject;
+import java.util.Objects;
+
+/**
+ * What happened, before it is given a place in the chain. {@code details} must be plain JSON
+ * (strings, integers, booleans, nested objects/arrays) and must never contain a secret.
+ *
+ * @param action dotted verb such as {@code store.created} or {@code refund.succeeded}
+ * @param subjectType the kind of thing changed ({@code store}, {@code client}, {@code refund} …)
+ * @param subjectId its id
+ * @param chainId the retail chain it belongs to, when there is one
+ * @param outcome {@code SUCCESS}, or a short upper-case word for what else happened
+ */
+public record AuditEvent(
+    String action,
+    String subjectType,
+    String subjectId,
+    String chainId,
+    String outcome,
+    JsonObject details) {
+
+  public AuditEvent {
+    Objects.requireNonNull(action, "action");
+    Objects.requireNonNull(subjectType, "subjectType");
+    Objects.requireNonNull(subjectId, "subjectId");
+    Objects.requireNonNull(outcome, "outcome");
+    details = details == null ? new JsonObject() : details.copy();
+  }
+
+  public static AuditEvent success(
+      String action, String subjectType, String subjectId, String chainId, JsonObject details) {
+    return new AuditEvent(action, subjectType, subjectId, chainId, "SUCCESS", details);
+  }
+}

@@ -1,0 +1,145 @@
+package io.refundbroker.auth;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * SQL for API clients. Methods take a {@link SqlClient} so they work in or out of a transaction.
+ */
+public final class ClientRepository {
+  private static final String INSERT_CLIENT =
+      """
+      INSERT INTO api_clients (client_id, name, role, store_id, token_hash, created_by)
+      VALUES (#{clientId}, #{name}, #{role}, #{storeId}, #{tokenHash}, #{createdBy})
+      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at
+      """;
+  private static final String FIND_ACTIVE_BY_TOKEN_HASH =
+      """
+      SELECT c.client_id, c.name, c.role, c.store_id, s.chain_id
+        FROM api_clients c
+        LEFT JOIN stores s ON s.store_id = c.store_id
+       WHERE c.token_hash = #{tokenHash} AND c.revoked_at IS NULL
+      """;
+  private static final String LIST_CLIENTS =
+      """
+      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at
+        FROM api_clients
+       ORDER BY created_at, client_id
+      """;
+  private static final String REVOKE_CLIENT =
+      """
+      UPDATE api_clients SET revoked_at = now(), revoked_by = #{revokedBy}
+       WHERE client_id = #{clientId} AND revoked_at IS NULL
+      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at
+      """;
+  private static final String FIND_CLIENT =
+      """
+      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at
+        FROM api_clients WHERE client_id = #{clientId}
+      """;
+  private static final String COUNT_ACTIVE_ADMINS =
+      """
+      SELECT count(*) AS admins FROM api_clients WHERE role = 'ADMIN' AND revoked_at IS NULL
+      """;
+  private static final String STORE_CHAIN =
+      """
+      SELECT chain_id FROM stores WHERE store_id = #{storeId}
+      """;
+  private static final String LOCK_CLIENTS =
+      """
+      SELECT pg_advisory_xact_lock(727364002)
+      """;
+
+  /** Inserts a client; fails with a PgException on a duplicate or unknown store. */
+  public Future<ApiClient> insert(
+      SqlClient sql,
+      String clientId,
+      String name,
+      Role role,
+      String storeId,
+      byte[] tokenHash,
+      String createdBy) {
+    Map<String, Object> params = new HashMap<>();
+    params.put("clientId", clientId);
+    params.put("name", name);
+    params.put("role", role.name());
+    params.put("storeId", storeId);
+    params.put("tokenHash", Buffer.buffer(tokenHash));
+    params.put("createdBy", createdBy);
+    return SqlTemplate.forQuery(sql, INSERT_CLIENT)
+        .mapTo(ApiClient::fromRow)
+        .execute(params)
+        .map(rows -> rows.iterator().next());
+  }
+
+  /** The active (not revoked) client holding the token with this hash, or null. */
+  public Future<Principal> findActiveByTokenHash(SqlClient sql, byte[] tokenHash) {
+    return SqlTemplate.forQuery(sql, FIND_ACTIVE_BY_TOKEN_HASH)
+        .execute(Map.of("tokenHash", Buffer.buffer(tokenHash)))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return null;
+              }
+              Row row = rows.iterator().next();
+              return new Principal(
+                  row.getString("client_id"),
+                  row.getString("name"),
+                  Role.valueOf(row.getString("role")),
+                  row.getString("store_id"),
+                  row.getString("chain_id"));
+            });
+  }
+
+  public Future<List<ApiClient>> list(SqlClient sql) {
+    return SqlTemplate.forQuery(sql, LIST_CLIENTS)
+        .mapTo(ApiClient::fromRow)
+        .execute(Map.of())
+        .map(rows -> toList(rows));
+  }
+
+  /** Revokes an active client; null when it does not exist or is already revoked. */
+  public Future<ApiClient> revoke(SqlClient sql, String clientId, String revokedBy) {
+    return SqlTemplate.forQuery(sql, REVOKE_CLIENT)
+        .mapTo(ApiClient::fromRow)
+        .execute(Map.of("clientId", clientId, "revokedBy", revokedBy))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  public Future<ApiClient> find(SqlClient sql, String clientId) {
+    return SqlTemplate.forQuery(sql, FIND_CLIENT)
+        .mapTo(ApiClient::fromRow)
+        .execute(Map.of("clientId", clientId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  public Future<Long> countActiveAdmins(SqlClient sql) {
+    return SqlTemplate.forQuery(sql, COUNT_ACTIVE_ADMINS)
+        .execute(Map.of())
+        .map(rows -> rows.iterator().next().getLong("admins"));
+  }
+
+  /** The chain of a store, or null when the store does not exist. */
+  public Future<String> storeChain(SqlClient sql, String storeId) {
+    return SqlTemplate.forQuery(sql, STORE_CHAIN)
+        .execute(Map.of("storeId", storeId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getString("chain_id"));
+  }
+
+  /** Serialises admin bootstrap and admin revocation across broker instances. */
+  public Future<Void> lockClients(SqlClient sql) {
+    return sql.query(LOCK_CLIENTS).execute().mapEmpty();
+  }
+
+  private static <T> List<T> toList(Iterable<T> rows) {
+    List<T> list = new java.util.ArrayList<>();
+    rows.forEach(list::add);
+    return list;
+  }
+}

@@ -1,0 +1,255 @@
+package io.refundbroker.auth;
+
+import io.refundbroker.audit.Actor;
+import io.refundbroker.audit.AuditEvent;
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.config.Secret;
+import io.refundbroker.http.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Issues, lists, revokes and authenticates API clients. Every change is audited. */
+public final class ClientService {
+  private static final Logger LOG = LoggerFactory.getLogger(ClientService.class);
+  static final String BOOTSTRAP_NAME = "bootstrap-admin";
+
+  private final Pool pool;
+  private final ClientRepository clients;
+  private final AuditLog audit;
+
+  public ClientService(Pool pool, ClientRepository clients, AuditLog audit) {
+    this.pool = pool;
+    this.clients = clients;
+    this.audit = audit;
+  }
+
+  /** A newly issued client and its token (the only time the token is available). */
+  public record Issued(ApiClient client, String token) {}
+
+  /**
+   * Issues a client with a fresh 256-bit token.
+   *
+   * @return the client and token; fails with a 400 problem when {@code storeId} does not fit the
+   *     role, 422 {@code STORE_NOT_FOUND} when the store does not exist
+   */
+  public Future<Issued> issue(Caller caller, String name, Role role, String storeId) {
+    if (role == Role.STORE && storeId == null) {
+      return Future.failedFuture(
+          ProblemException.badRequest(
+              "STORE_ID_REQUIRED", "A STORE client must name its store: add \"storeId\"."));
+    }
+    if (role != Role.STORE && storeId != null) {
+      return Future.failedFuture(
+          ProblemException.badRequest(
+              "STORE_ID_NOT_ALLOWED",
+              "Only STORE clients are bound to a store; remove \"storeId\" for role "
+                  + role
+                  + "."));
+    }
+    String token = Tokens.newToken();
+    String clientId = Tokens.newClientId();
+    return pool.withTransaction(
+        tx ->
+            chainOf(tx, storeId)
+                .compose(
+                    chainId ->
+                        clients
+                            .insert(
+                                tx,
+                                clientId,
+                                name,
+                                role,
+                                storeId,
+                                Tokens.hash(token),
+                                caller.principal().clientId())
+                            .compose(
+                                client ->
+                                    audit
+                                        .append(
+                                            tx,
+                                            caller.actor(),
+                                            caller.requestId(),
+                                            AuditEvent.success(
+                                                "client.issued",
+                                                "client",
+                                                clientId,
+                                                chainId,
+                                                describe(client)))
+                                        .map(event -> new Issued(client, token)))));
+  }
+
+  public Future<List<ApiClient>> list() {
+    return clients.list(pool);
+  }
+
+  /**
+   * Revokes a client. Revoking an already revoked client is a no-op.
+   *
+   * @return fails with 404 {@code CLIENT_NOT_FOUND}, or 409 {@code LAST_ADMIN} when this would
+   *     leave no active admin
+   */
+  public Future<Void> revoke(Caller caller, String clientId) {
+    return pool.withTransaction(
+        tx ->
+            clients
+                .lockClients(tx)
+                .compose(locked -> clients.find(tx, clientId))
+                .compose(
+                    existing -> {
+                      if (existing == null) {
+                        return Future.failedFuture(
+                            ProblemException.notFound(
+                                "CLIENT_NOT_FOUND", "No client has id " + clientId + "."));
+                      }
+                      if (existing.revokedAt() != null) {
+                        return Future.succeededFuture();
+                      }
+                      return guardLastAdmin(tx, existing)
+                          .compose(ok -> revokeAndAudit(tx, caller, existing));
+                    }));
+  }
+
+  /**
+   * Looks up the active client holding {@code token}.
+   *
+   * @return the principal, or null when the token is unknown or revoked
+   */
+  public Future<Principal> authenticate(String token) {
+    return clients.findActiveByTokenHash(pool, Tokens.hash(token));
+  }
+
+  /**
+   * Makes sure an admin can log in on a fresh installation: when no active admin exists, creates
+   * one with {@code configured} (BROKER_ADMIN_TOKEN) or a generated token.
+   *
+   * @return the generated token, to be printed once; empty when none was generated
+   */
+  public Future<Optional<String>> bootstrapAdmin(Optional<Secret> configured) {
+    return pool.withTransaction(
+        tx ->
+            clients
+                .lockClients(tx)
+                .compose(locked -> clients.countActiveAdmins(tx))
+                .compose(
+                    admins -> {
+                      if (admins > 0) {
+                        return warnIfIgnored(tx, configured).map(v -> Optional.<String>empty());
+                      }
+                      String token = configured.map(Secret::reveal).orElseGet(Tokens::newToken);
+                      return createBootstrapAdmin(tx, token)
+                          .map(
+                              created ->
+                                  configured.isPresent() ? Optional.empty() : Optional.of(token));
+                    }));
+  }
+
+  private Future<Void> createBootstrapAdmin(SqlConnection tx, String token) {
+    String clientId = Tokens.newClientId();
+    Actor system = Actor.system("bootstrap");
+    return clients
+        .insert(tx, clientId, BOOTSTRAP_NAME, Role.ADMIN, null, Tokens.hash(token), "system")
+        .compose(
+            client ->
+                audit.append(
+                    tx,
+                    system,
+                    null,
+                    AuditEvent.success(
+                        "client.bootstrapped", "client", clientId, null, describe(client))))
+        .onSuccess(
+            event ->
+                LOG.atInfo()
+                    .setMessage("created the first admin client")
+                    .addKeyValue("clientId", clientId)
+                    .log())
+        .mapEmpty();
+  }
+
+  private Future<Void> warnIfIgnored(SqlConnection tx, Optional<Secret> configured) {
+    if (configured.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return clients
+        .findActiveByTokenHash(tx, Tokens.hash(configured.get().reveal()))
+        .map(
+            principal -> {
+              if (principal == null) {
+                LOG.warn(
+                    "BROKER_ADMIN_TOKEN is ignored: admin clients already exist and this token is"
+                        + " not one of them (it only seeds the first admin)");
+              }
+              return null;
+            });
+  }
+
+  private Future<String> chainOf(SqlConnection tx, String storeId) {
+    if (storeId == null) {
+      return Future.succeededFuture(null);
+    }
+    return clients
+        .storeChain(tx, storeId)
+        .compose(
+            chainId ->
+                chainId != null
+                    ? Future.succeededFuture(chainId)
+                    : Future.failedFuture(
+                        ProblemException.unprocessable(
+                            "STORE_NOT_FOUND",
+                            "No store has storeId '"
+                                + storeId
+                                + "'; create it first with POST /v1/admin/stores.")));
+  }
+
+  private Future<Void> guardLastAdmin(SqlConnection tx, ApiClient client) {
+    if (client.role() != Role.ADMIN) {
+      return Future.succeededFuture();
+    }
+    return clients
+        .countActiveAdmins(tx)
+        .compose(
+            admins ->
+                admins > 1
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(
+                        ProblemException.conflict(
+                            "LAST_ADMIN",
+                            "This is the last active admin client; issue another admin before"
+                                + " revoking it.")));
+  }
+
+  private Future<Void> revokeAndAudit(SqlConnection tx, Caller caller, ApiClient existing) {
+    return clients
+        .revoke(tx, existing.clientId(), caller.principal().clientId())
+        .compose(
+            revoked ->
+                chainOf(tx, revoked.storeId())
+                    .compose(
+                        chainId ->
+                            audit.append(
+                                tx,
+                                caller.actor(),
+                                caller.requestId(),
+                                AuditEvent.success(
+                                    "client.revoked",
+                                    "client",
+                                    revoked.clientId(),
+                                    chainId,
+                                    describe(revoked)))))
+        .mapEmpty();
+  }
+
+  private static JsonObject describe(ApiClient client) {
+    JsonObject details =
+        new JsonObject().put("name", client.name()).put("role", client.role().name());
+    if (client.storeId() != null) {
+      details.put("storeId", client.storeId());
+    }
+    return details;
+  }
+}

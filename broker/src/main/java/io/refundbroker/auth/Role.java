@@ -1,0 +1,8 @@
+package io.refundbroker.auth;
+
+/** What a bearer token may do. A {@code STORE} token is bound to exactly one store. */
+public enum Role {
+  STORE,
+  ADMIN,
+  AUDITOR
+}

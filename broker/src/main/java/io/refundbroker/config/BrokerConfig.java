@@ -1,0 +1,310 @@
+package io.refundbroker.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The broker's whole configuration, built once from the environment and validated before anything
+ * starts. Every variable is documented in README.md; a bad value fails start-up with a message
+ * naming the variable. Secrets are {@link Secret}s, so {@code toString()} never shows them.
+ */
+public record BrokerConfig(
+    HttpConfig http,
+    Path dataDir,
+    DatabaseConfig database,
+    LogConfig log,
+    VippsConfig vipps,
+    CredentialsConfig credentials,
+    VaultConfig vault,
+    AuditConfig audit,
+    RefundConfig refunds,
+    SandboxConfig sandbox) {
+
+  /** HTTP server settings. */
+  public record HttpConfig(
+      String host,
+      int port,
+      int instances,
+      int maxBodyBytes,
+      int maxImportBytes,
+      Duration shutdownGrace,
+      Optional<Secret> adminToken) {}
+
+  /** No URL means an embedded PostgreSQL under {@code <dataDir>/postgres}. */
+  public record DatabaseConfig(
+      Optional<DatabaseUrl> url, Optional<DatabaseUrl> migrationUrl, int poolSize) {
+    public boolean embedded() {
+      return url.isEmpty();
+    }
+  }
+
+  /** Log output format and root level; logback reads the same variables. */
+  public record LogConfig(LogFormat format, String level) {}
+
+  public enum LogFormat {
+    TEXT,
+    JSON
+  }
+
+  /** Where and how the broker talks to Vipps MobilePay. */
+  public record VippsConfig(
+      URI baseUrl,
+      Duration connectTimeout,
+      Duration readTimeout,
+      int maxAttempts,
+      Duration retryBackoff,
+      Duration tokenRefreshMargin,
+      Duration paymentCacheTtl,
+      String systemName,
+      String systemVersion,
+      String pluginName,
+      String pluginVersion,
+      boolean traceHttp) {}
+
+  public enum CredentialsBackend {
+    LOCAL,
+    VAULT
+  }
+
+  /** The credential store in front of Vault or the local encrypted backend. */
+  public record CredentialsConfig(
+      CredentialsBackend backend, Duration cacheTtl, Path localKeyFile) {}
+
+  /** HashiCorp Vault connection; only used with {@code CREDENTIALS_BACKEND=vault}. */
+  public record VaultConfig(
+      Optional<URI> address,
+      Optional<Secret> token,
+      Optional<String> roleId,
+      Optional<Secret> secretId,
+      String appRoleMount,
+      Optional<String> namespace,
+      String kvMount,
+      Optional<Path> caCert,
+      boolean skipVerify,
+      Duration timeout,
+      int workerThreads,
+      String transitMount,
+      String transitKey) {}
+
+  /** Signed checkpoints of the audit chain. */
+  public record AuditConfig(
+      int checkpointEvery, Duration checkpointInterval, Path signingKeyFile) {}
+
+  /** The refund flow and its reconciler. */
+  public record RefundConfig(
+      Duration reconcilerInterval,
+      int reconcilerBatch,
+      int upstreamCallsPerMinute,
+      ZoneId limitZone) {}
+
+  /** The built-in Vipps sandbox ({@code serve --sandbox}, {@code demo}). */
+  public record SandboxConfig(int port) {}
+
+  /**
+   * Builds and validates the configuration.
+   *
+   * @throws ConfigException listing every invalid variable
+   */
+  public static BrokerConfig fromEnvironment(Map<String, String> environment) {
+    Env env = new Env(environment);
+    Path dataDir = env.path("BROKER_DATA_DIR", Path.of("data"));
+
+    Optional<Secret> adminToken = env.optional("BROKER_ADMIN_TOKEN").map(Secret::of);
+    adminToken.ifPresent(
+        token -> {
+          if (token.length() < 32) {
+            env.problem(
+                "BROKER_ADMIN_TOKEN",
+                "must be at least 32 characters (256 bits of randomness), e.g. openssl rand -hex"
+                    + " 32");
+          }
+        });
+    HttpConfig http =
+        new HttpConfig(
+            env.string("BROKER_HTTP_HOST", "0.0.0.0"),
+            env.integer("BROKER_HTTP_PORT", 8080, 0, 65535),
+            env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
+            env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+            env.integer("BROKER_MAX_IMPORT_BYTES", 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            env.duration(
+                "BROKER_SHUTDOWN_GRACE",
+                Duration.ofSeconds(30),
+                Duration.ZERO,
+                Duration.ofMinutes(10)),
+            adminToken);
+
+    DatabaseConfig database =
+        new DatabaseConfig(
+            databaseUrl(env, "DATABASE_URL"),
+            databaseUrl(env, "DATABASE_MIGRATION_URL"),
+            env.integer("DATABASE_POOL_SIZE", 16, 1, 500));
+    if (database.url().isEmpty() && database.migrationUrl().isPresent()) {
+      env.problem("DATABASE_MIGRATION_URL", "needs DATABASE_URL as well");
+    }
+
+    LogConfig log =
+        new LogConfig(
+            env.enumeration("BROKER_LOG_FORMAT", LogFormat.TEXT, LogFormat.class), logLevel(env));
+
+    VippsConfig vipps =
+        new VippsConfig(
+            env.httpUrl("VIPPS_BASE_URL", "https://apitest.vipps.no"),
+            env.duration(
+                "VIPPS_CONNECT_TIMEOUT",
+                Duration.ofSeconds(1),
+                Duration.ofMillis(10),
+                Duration.ofMinutes(1)),
+            env.duration(
+                "VIPPS_READ_TIMEOUT",
+                Duration.ofSeconds(5),
+                Duration.ofMillis(10),
+                Duration.ofMinutes(5)),
+            env.integer("VIPPS_MAX_ATTEMPTS", 3, 1, 10),
+            env.duration(
+                "VIPPS_RETRY_BACKOFF",
+                Duration.ofMillis(200),
+                Duration.ZERO,
+                Duration.ofMinutes(1)),
+            env.duration(
+                "VIPPS_TOKEN_REFRESH_MARGIN",
+                Duration.ofMinutes(5),
+                Duration.ZERO,
+                Duration.ofHours(1)),
+            env.duration(
+                "VIPPS_PAYMENT_CACHE_TTL",
+                Duration.ofSeconds(5),
+                Duration.ZERO,
+                Duration.ofHours(1)),
+            systemHeader(env, "VIPPS_SYSTEM_NAME", "refund-broker"),
+            systemHeader(env, "VIPPS_SYSTEM_VERSION", BuildInfo.version()),
+            systemHeader(env, "VIPPS_PLUGIN_NAME", "refund-broker"),
+            systemHeader(env, "VIPPS_PLUGIN_VERSION", BuildInfo.version()),
+            env.bool("VIPPS_TRACE_HTTP", false));
+
+    Optional<URI> vaultAddress =
+        env.optional("VAULT_ADDR").map(raw -> env.httpUrl("VAULT_ADDR", "http://127.0.0.1:8200"));
+    CredentialsBackend defaultBackend =
+        vaultAddress.isPresent() ? CredentialsBackend.VAULT : CredentialsBackend.LOCAL;
+    CredentialsConfig credentials =
+        new CredentialsConfig(
+            env.enumeration("CREDENTIALS_BACKEND", defaultBackend, CredentialsBackend.class),
+            env.duration(
+                "CREDENTIALS_CACHE_TTL", Duration.ofMinutes(5), Duration.ZERO, Duration.ofDays(1)),
+            env.path("LOCAL_KEK_FILE", dataDir.resolve("credentials.kek")));
+
+    VaultConfig vault =
+        new VaultConfig(
+            vaultAddress,
+            env.optional("VAULT_TOKEN").map(Secret::of),
+            env.optional("VAULT_ROLE_ID"),
+            env.optional("VAULT_SECRET_ID").map(Secret::of),
+            env.string("VAULT_APPROLE_MOUNT", "approle"),
+            env.optional("VAULT_NAMESPACE"),
+            env.string("VAULT_KV_MOUNT", "refund-broker"),
+            env.optional("VAULT_CACERT").map(Path::of),
+            env.bool("VAULT_SKIP_VERIFY", false),
+            env.duration(
+                "VAULT_TIMEOUT",
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                Duration.ofMinutes(5)),
+            env.integer("VAULT_WORKER_THREADS", 4, 1, 64),
+            env.string("VAULT_TRANSIT_MOUNT", "transit"),
+            env.string("VAULT_TRANSIT_KEY", "refund-broker-audit"));
+    if (credentials.backend() == CredentialsBackend.VAULT) {
+      validateVault(env, vault);
+    }
+
+    AuditConfig audit =
+        new AuditConfig(
+            env.integer("AUDIT_CHECKPOINT_EVERY", 1000, 1, 10_000_000),
+            env.duration(
+                "AUDIT_CHECKPOINT_INTERVAL",
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(1),
+                Duration.ofDays(1)),
+            env.path("AUDIT_SIGNING_KEY_FILE", dataDir.resolve("audit-signing-key.pem")));
+
+    RefundConfig refunds =
+        new RefundConfig(
+            env.duration(
+                "RECONCILER_INTERVAL",
+                Duration.ofSeconds(30),
+                Duration.ofMillis(100),
+                Duration.ofHours(1)),
+            env.integer("RECONCILER_BATCH", 50, 1, 10_000),
+            env.integer("VIPPS_REFUND_CALLS_PER_MINUTE", 5, 1, 1000),
+            zone(env));
+
+    SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
+
+    List<String> problems = env.problems();
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new BrokerConfig(
+        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox);
+  }
+
+  private static Optional<DatabaseUrl> databaseUrl(Env env, String name) {
+    return env.optional(name)
+        .flatMap(
+            raw -> {
+              try {
+                return Optional.of(DatabaseUrl.parse(raw));
+              } catch (IllegalArgumentException e) {
+                env.problem(name, e.getMessage());
+                return Optional.empty();
+              }
+            });
+  }
+
+  private static String logLevel(Env env) {
+    String level = env.string("BROKER_LOG_LEVEL", "INFO").toUpperCase(java.util.Locale.ROOT);
+    if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR").contains(level)) {
+      env.problem("BROKER_LOG_LEVEL", "must be one of trace, debug, info, warn, error");
+    }
+    return level;
+  }
+
+  private static String systemHeader(Env env, String name, String defaultValue) {
+    String value = env.string(name, defaultValue);
+    if (value.length() > 30 || !value.matches("[\\x21-\\x7E]+")) {
+      env.problem(name, "must be 1-30 visible ASCII characters (a Vipps header limit)");
+    }
+    return value;
+  }
+
+  private static ZoneId zone(Env env) {
+    String raw = env.string("REFUND_LIMIT_ZONE", "Europe/Oslo");
+    try {
+      return ZoneId.of(raw);
+    } catch (RuntimeException e) {
+      env.problem("REFUND_LIMIT_ZONE", "must be a time zone id such as Europe/Oslo or UTC");
+      return ZoneId.of("UTC");
+    }
+  }
+
+  private static void validateVault(Env env, VaultConfig vault) {
+    if (vault.address().isEmpty()) {
+      env.problem("VAULT_ADDR", "is required when CREDENTIALS_BACKEND=vault");
+    }
+    boolean appRole = vault.roleId().isPresent() || vault.secretId().isPresent();
+    if (appRole && (vault.roleId().isEmpty() || vault.secretId().isEmpty())) {
+      env.problem(
+          vault.roleId().isEmpty() ? "VAULT_ROLE_ID" : "VAULT_SECRET_ID",
+          "is required with AppRole login (set both VAULT_ROLE_ID and VAULT_SECRET_ID)");
+    }
+    if (!appRole && vault.token().isEmpty()) {
+      env.problem("VAULT_TOKEN", "or VAULT_ROLE_ID + VAULT_SECRET_ID is required when using Vault");
+    }
+    if (!vault.kvMount().matches("[A-Za-z0-9][A-Za-z0-9_./-]{0,127}")) {
+      env.problem("VAULT_KV_MOUNT", "must be a mount path such as refund-broker");
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package io.refundbroker.db;
+
+import io.refundbroker.config.DatabaseUrl;
+import io.refundbroker.config.Secret;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Tuple;
+import java.util.Locale;
+
+/** The broker's run-time connection to PostgreSQL: a reactive pool built with {@link PgBuilder}. */
+public final class Database {
+  private static final String SCHEMA_APPLIED =
+      """
+      SELECT EXISTS (SELECT 1 FROM flyway_schema_history WHERE success AND version = $1) AS applied
+      """;
+
+  private final Pool pool;
+  private final String schemaVersion;
+
+  private Database(Pool pool, String schemaVersion) {
+    this.pool = pool;
+    this.schemaVersion = schemaVersion;
+  }
+
+  /**
+   * Creates the pool. Connections are opened lazily.
+   *
+   * @param schemaVersion the migration version this build expects (for readiness)
+   */
+  public static Database connect(Vertx vertx, DatabaseUrl url, int poolSize, String schemaVersion) {
+    PgConnectOptions connect =
+        new PgConnectOptions()
+            .setHost(url.host())
+            .setPort(url.port())
+            .setDatabase(url.database())
+            .setUser(url.user())
+            .setCachePreparedStatements(true)
+            .setPreparedStatementCacheMaxSize(512)
+            .setPipeliningLimit(256)
+            .setReconnectAttempts(2)
+            .setReconnectInterval(500);
+    url.password().map(Secret::reveal).ifPresent(connect::setPassword);
+    String sslMode = url.parameters().get("sslmode");
+    if (sslMode != null) {
+      connect.setSslMode(SslMode.of(sslMode.toLowerCase(Locale.ROOT)));
+    }
+    connect.getProperties().put("application_name", "refund-broker");
+    PoolOptions options =
+        new PoolOptions().setMaxSize(poolSize).setName("refund-broker").setMaxWaitQueueSize(10_000);
+    Pool pool = PgBuilder.pool().with(options).connectingTo(connect).using(vertx).build();
+    return new Database(pool, schemaVersion);
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  /**
+   * Succeeds when the database answers and the migrations this build was made with are applied.
+   *
+   * @return a future failed with the reason otherwise
+   */
+  public Future<Void> checkReady() {
+    return pool.preparedQuery(SCHEMA_APPLIED)
+        .execute(Tuple.of(schemaVersion))
+        .compose(
+            rows ->
+                rows.iterator().next().getBoolean("applied")
+                    ? Future.succeededFuture()
+                    : Future.failedFuture("schema version " + schemaVersion + " is not applied"));
+  }
+
+  public Future<Void> close() {
+    return pool.close();
+  }
+}

@@ -1,0 +1,174 @@
+package io.refundbroker.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.RequestValidator;
+import io.vertx.openapi.validation.ValidatedRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Binds handlers to the operations of the contract ({@code openapi.yaml}). Every operation gets the
+ * same chain: body (with a size limit) → authentication and role check from the operation's {@code
+ * x-roles} → validation against the contract → the feature's handler. {@link #router()} refuses to
+ * build while any operation lacks a handler, so the broker cannot start with a half-implemented
+ * contract.
+ */
+public final class Api {
+  public static final String CONTRACT = "openapi.yaml";
+  private static final String ROLES_EXTENSION = "x-roles";
+  private static final String LARGE_BODY_EXTENSION = "x-large-body";
+
+  private final OpenAPIContract contract;
+  private final RouterBuilder builder;
+  private final Authenticator authenticator;
+  private final RequestValidator validator;
+  private final RequestExtractor extractor = RequestExtractor.withBodyHandler();
+  private final int maxBodyBytes;
+  private final int maxLargeBodyBytes;
+  private final Set<String> bound = new LinkedHashSet<>();
+
+  public Api(
+      Vertx vertx,
+      OpenAPIContract contract,
+      Authenticator authenticator,
+      int maxBodyBytes,
+      int maxLargeBodyBytes) {
+    this.contract = contract;
+    this.builder = RouterBuilder.create(vertx, contract, extractor);
+    this.authenticator = authenticator;
+    this.validator = RequestValidator.create(vertx, contract);
+    this.maxBodyBytes = maxBodyBytes;
+    this.maxLargeBodyBytes = maxLargeBodyBytes;
+    builder.rootHandler(new RequestIds());
+    builder.rootHandler(new AccessLog());
+  }
+
+  /**
+   * Loads the contract from the classpath. vertx-openapi 5.0 refuses response media types it cannot
+   * validate ({@code application/problem+json}, {@code text/csv}, {@code application/yaml});
+   * responses are not validated here, so the router gets a copy without them while {@code GET
+   * /openapi.yaml} serves the contract unchanged.
+   */
+  public static Future<OpenAPIContract> loadContract(Vertx vertx) {
+    return vertx
+        .fileSystem()
+        .readFile(CONTRACT)
+        .compose(text -> OpenAPIContract.from(vertx, ContractCopy.forRouter(text.toString())));
+  }
+
+  public OpenAPIContract contract() {
+    return contract;
+  }
+
+  /**
+   * Binds {@code handler} to {@code operationId}.
+   *
+   * @throws IllegalArgumentException for an operation the contract does not have, or one bound
+   *     twice
+   */
+  public Api operation(String operationId, Handler<RoutingContext> handler) {
+    OpenAPIRoute route = builder.getRoute(operationId);
+    if (route == null) {
+      throw new IllegalArgumentException("openapi.yaml has no operation " + operationId);
+    }
+    if (!bound.add(operationId)) {
+      throw new IllegalArgumentException("operation " + operationId + " is bound twice");
+    }
+    Operation operation = route.getOperation();
+    route.setDoSecurity(false).setDoValidation(false);
+    boolean large = Boolean.TRUE.equals(operation.getExtensions().get(LARGE_BODY_EXTENSION));
+    route.addHandler(
+        BodyHandler.create(false)
+            .setBodyLimit(large ? maxLargeBodyBytes : maxBodyBytes)
+            .setHandleFileUploads(false));
+    Set<String> roles = roles(operation);
+    if (!roles.isEmpty()) {
+      route.addHandler(authenticator.requireAnyOf(roles));
+    }
+    route.addHandler(validation(operation));
+    route.addHandler(handler);
+    return this;
+  }
+
+  /**
+   * Builds the router.
+   *
+   * @throws IllegalStateException naming every operation of the contract without a handler
+   */
+  public Router router() {
+    Set<String> missing = new TreeSet<>();
+    for (Operation op : contract.operations()) {
+      if (!bound.contains(op.getOperationId())) {
+        missing.add(op.getOperationId());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          "openapi.yaml operations without a handler: " + String.join(", ", missing));
+    }
+    Router router = builder.createRouter();
+    FailureHandler failures = new FailureHandler();
+    router.route().failureHandler(failures);
+    router.errorHandler(404, ctx -> Problems.write(ctx, FailureHandler.forStatus(404)));
+    router.errorHandler(405, ctx -> Problems.write(ctx, FailureHandler.forStatus(405)));
+    router.errorHandler(500, failures);
+    return router;
+  }
+
+  /** The validated request of an operation (set by the validation step). */
+  public static ValidatedRequest validated(RoutingContext ctx) {
+    return ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+  }
+
+  /** Roles the operation accepts; empty for public operations ({@code security: []}). */
+  static Set<String> roles(Operation operation) {
+    Object raw = operation.getExtensions().get(ROLES_EXTENSION);
+    boolean isPublic =
+        operation.getSecurityRequirements() != null
+            && operation.getSecurityRequirements().isEmpty()
+            && operation.getOpenAPIModel().containsKey("security");
+    if (raw == null) {
+      if (!isPublic) {
+        throw new IllegalStateException(
+            "operation " + operation.getOperationId() + " needs x-roles or security: []");
+      }
+      return Set.of();
+    }
+    List<String> roles = new ArrayList<>();
+    if (raw instanceof Iterable<?> items) {
+      items.forEach(item -> roles.add(String.valueOf(item)));
+    }
+    if (roles.isEmpty()) {
+      throw new IllegalStateException(
+          "operation " + operation.getOperationId() + " has an empty x-roles");
+    }
+    return new LinkedHashSet<>(roles);
+  }
+
+  private Handler<RoutingContext> validation(Operation operation) {
+    String operationId = operation.getOperationId();
+    return ctx ->
+        extractor
+            .extractValidatableRequest(ctx, operation)
+            .compose(request -> validator.validate(request, operationId))
+            .onSuccess(
+                validated -> {
+                  ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);
+                  ctx.next();
+                })
+            .onFailure(ctx::fail);
+  }
+}

@@ -1,0 +1,41 @@
+package io.refundbroker.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ServeCommandTest {
+
+  @Test
+  void badConfigurationExitsNonZeroNamingTheVariable() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        ServeCommand.runUntilStopped(
+            Map.of("BROKER_HTTP_PORT", "http"),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertThat(code).isEqualTo(ServeCommand.EXIT_CONFIG);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("Invalid configuration")
+        .contains("BROKER_HTTP_PORT must be an integer");
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+  }
+
+  @Test
+  void helpListsTheSubcommands() {
+    PrintStream original = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(Main.run("--help")).isZero();
+    } finally {
+      System.setOut(original);
+    }
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("serve");
+  }
+}

@@ -1,0 +1,164 @@
+package io.refundbroker.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class BrokerConfigTest {
+
+  private static BrokerConfig parse(String... keyValues) {
+    Map<String, String> env = new HashMap<>();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      env.put(keyValues[i], keyValues[i + 1]);
+    }
+    return BrokerConfig.fromEnvironment(env);
+  }
+
+  private static ConfigException failure(String... keyValues) {
+    try {
+      parse(keyValues);
+    } catch (ConfigException e) {
+      return e;
+    }
+    throw new AssertionError("expected a ConfigException");
+  }
+
+  @Test
+  void emptyEnvironmentGivesEmbeddedDefaults() {
+    BrokerConfig config = parse();
+    assertThat(config.http().port()).isEqualTo(8080);
+    assertThat(config.dataDir()).isEqualTo(Path.of("data"));
+    assertThat(config.database().embedded()).isTrue();
+    assertThat(config.credentials().backend()).isEqualTo(BrokerConfig.CredentialsBackend.LOCAL);
+    assertThat(config.credentials().localKeyFile()).isEqualTo(Path.of("data", "credentials.kek"));
+    assertThat(config.vipps().baseUrl().toString()).isEqualTo("https://apitest.vipps.no");
+    assertThat(config.vipps().connectTimeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.vipps().readTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.http().adminToken()).isEmpty();
+  }
+
+  @Test
+  void badPortNamesTheVariableAndTheValue() {
+    ConfigException e = failure("BROKER_HTTP_PORT", "eighty");
+    assertThat(e.problems())
+        .singleElement()
+        .asString()
+        .startsWith("BROKER_HTTP_PORT ")
+        .contains("integer")
+        .contains("'eighty'");
+  }
+
+  @Test
+  void outOfRangePortSaysTheRange() {
+    ConfigException e = failure("BROKER_HTTP_PORT", "70000");
+    assertThat(e.problems())
+        .singleElement()
+        .asString()
+        .contains("BROKER_HTTP_PORT")
+        .contains("between 0 and 65535");
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnce() {
+    ConfigException e =
+        failure(
+            "BROKER_HTTP_PORT", "-1",
+            "VIPPS_BASE_URL", "ftp://vipps",
+            "CREDENTIALS_BACKEND", "floppy",
+            "VIPPS_READ_TIMEOUT", "soon");
+    assertThat(e.problems()).hasSize(4);
+    assertThat(e.getMessage())
+        .contains("BROKER_HTTP_PORT")
+        .contains("VIPPS_BASE_URL")
+        .contains("CREDENTIALS_BACKEND must be one of local, vault")
+        .contains("VIPPS_READ_TIMEOUT");
+  }
+
+  @Test
+  void databaseUrlIsParsedAndItsPasswordHidden() {
+    BrokerConfig config =
+        parse(
+            "DATABASE_URL", "postgresql://broker:s3cr%40t@db.example:6543/refunds?sslmode=require");
+    DatabaseUrl url = config.database().url().orElseThrow();
+    assertThat(url.host()).isEqualTo("db.example");
+    assertThat(url.port()).isEqualTo(6543);
+    assertThat(url.database()).isEqualTo("refunds");
+    assertThat(url.user()).isEqualTo("broker");
+    assertThat(url.password().orElseThrow().reveal()).isEqualTo("s3cr@t");
+    assertThat(url.jdbcUrl())
+        .isEqualTo("jdbc:postgresql://db.example:6543/refunds?sslmode=require");
+    assertThat(config.toString()).doesNotContain("s3cr");
+    assertThat(config.database().embedded()).isFalse();
+  }
+
+  @Test
+  void badDatabaseUrlSaysWhatItShouldLookLike() {
+    ConfigException e = failure("DATABASE_URL", "mysql://x@y/z");
+    assertThat(e.problems())
+        .singleElement()
+        .asString()
+        .startsWith("DATABASE_URL ")
+        .contains("postgresql://");
+    assertThat(failure("DATABASE_URL", "postgresql://host:5432/db").getMessage())
+        .contains("DATABASE_URL must name a user");
+  }
+
+  @Test
+  void shortAdminTokenIsRefusedWithoutEchoingIt() {
+    ConfigException e = failure("BROKER_ADMIN_TOKEN", "hunter2-short-token");
+    assertThat(e.getMessage()).contains("BROKER_ADMIN_TOKEN").contains("32 characters");
+    assertThat(e.getMessage()).doesNotContain("hunter2");
+  }
+
+  @Test
+  void secretsAreRedactedInToString() {
+    String token = "a".repeat(40) + "-canary-admin";
+    BrokerConfig config =
+        parse(
+            "BROKER_ADMIN_TOKEN", token,
+            "VAULT_ADDR", "https://vault.example:8200",
+            "VAULT_TOKEN", "hvs.canary-vault-token",
+            "CREDENTIALS_BACKEND", "vault");
+    assertThat(config.http().adminToken().orElseThrow().reveal()).isEqualTo(token);
+    assertThat(config.toString())
+        .doesNotContain("canary-admin")
+        .doesNotContain("canary-vault-token")
+        .contains("[redacted]");
+  }
+
+  @Test
+  void vaultAddressSelectsTheVaultBackendAndNeedsCredentials() {
+    ConfigException e = failure("VAULT_ADDR", "http://127.0.0.1:8200");
+    assertThat(e.getMessage()).contains("VAULT_TOKEN");
+    BrokerConfig config =
+        parse("VAULT_ADDR", "http://127.0.0.1:8200", "VAULT_ROLE_ID", "r", "VAULT_SECRET_ID", "s");
+    assertThat(config.credentials().backend()).isEqualTo(BrokerConfig.CredentialsBackend.VAULT);
+    assertThat(failure("CREDENTIALS_BACKEND", "vault").getMessage())
+        .contains("VAULT_ADDR is required");
+  }
+
+  @Test
+  void durationsAcceptUnits() {
+    BrokerConfig config = parse("VIPPS_READ_TIMEOUT", "2500ms", "RECONCILER_INTERVAL", "2m");
+    assertThat(config.vipps().readTimeout()).isEqualTo(Duration.ofMillis(2500));
+    assertThat(config.refunds().reconcilerInterval()).isEqualTo(Duration.ofMinutes(2));
+  }
+
+  @Test
+  void vippsSystemHeadersRespectTheThirtyCharacterLimit() {
+    ConfigException e = failure("VIPPS_SYSTEM_NAME", "x".repeat(31));
+    assertThat(e.getMessage()).contains("VIPPS_SYSTEM_NAME").contains("1-30");
+  }
+
+  @Test
+  void migrationUrlNeedsDatabaseUrl() {
+    assertThatThrownBy(() -> parse("DATABASE_MIGRATION_URL", "postgresql://o@h/db"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("DATABASE_MIGRATION_URL needs DATABASE_URL");
+  }
+}
