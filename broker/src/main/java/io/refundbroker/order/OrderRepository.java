@@ -1,0 +1,125 @@
+package io.refundbroker.order;
+
+import io.refundbroker.money.Money;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** SQL for orders and the amounts reserved against them. */
+public final class OrderRepository {
+  private static final String ORDER_COLUMNS =
+      "store_id, order_id, amount_value, currency, captured_at, source, registered_by,"
+          + " registered_at";
+  private static final String INSERT_ORDER_IF_ABSENT =
+      """
+      INSERT INTO orders (store_id, order_id, amount_value, currency, captured_at, source,
+                          registered_by)
+      VALUES (#{storeId}, #{orderId}, #{amount}, #{currency}, #{capturedAt}, #{source},
+              #{registeredBy})
+      ON CONFLICT (store_id, order_id) DO NOTHING
+      RETURNING %s
+      """
+          .formatted(ORDER_COLUMNS);
+  private static final String FIND_ORDER =
+      "SELECT "
+          + ORDER_COLUMNS
+          + " FROM orders WHERE store_id = #{storeId} AND order_id = #{orderId}";
+  private static final String LOCK_ORDER = FIND_ORDER + " FOR UPDATE";
+  private static final String FIND_IN_CHAIN =
+      """
+      SELECT o.store_id, o.order_id, o.amount_value, o.currency, o.captured_at, o.source,
+             o.registered_by, o.registered_at
+        FROM orders o
+        JOIN stores s ON s.store_id = o.store_id
+       WHERE o.order_id = #{orderId} AND s.chain_id = #{chainId}
+       ORDER BY o.store_id
+      """;
+  private static final String RESERVED_FOR_ORDER =
+      """
+      SELECT coalesce(sum(amount_value) FILTER (WHERE status = 'SUCCEEDED'), 0) AS succeeded,
+             coalesce(sum(amount_value) FILTER (WHERE status IN ('PENDING', 'UNKNOWN')), 0)
+               AS in_flight
+        FROM refunds
+       WHERE origin_store_id = #{storeId} AND order_id = #{orderId}
+      """;
+
+  /** What the broker has refunded (or may have) against one order. */
+  public record Reserved(long succeeded, long inFlight) {
+    public long total() {
+      return succeeded + inFlight;
+    }
+  }
+
+  /**
+   * Inserts the order unless one with the same (store, order id) exists.
+   *
+   * @return the inserted order, or null when it already existed
+   */
+  public Future<Order> insertIfAbsent(SqlClient sql, Order order) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("storeId", order.storeId());
+    p.put("orderId", order.orderId());
+    p.put("amount", order.amount().value());
+    p.put("currency", order.amount().currency());
+    p.put(
+        "capturedAt",
+        order.capturedAt() == null ? null : order.capturedAt().atOffset(ZoneOffset.UTC));
+    p.put("source", order.source());
+    p.put("registeredBy", order.registeredBy());
+    return SqlTemplate.forQuery(sql, INSERT_ORDER_IF_ABSENT)
+        .mapTo(Order::fromRow)
+        .execute(p)
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+
+  /** The order, or null. */
+  public Future<Order> find(SqlClient sql, String storeId, String orderId) {
+    return one(sql, FIND_ORDER, storeId, orderId);
+  }
+
+  /** The order locked until the transaction ends (serialises refunds of one order), or null. */
+  public Future<Order> lock(SqlClient sql, String storeId, String orderId) {
+    return one(sql, LOCK_ORDER, storeId, orderId);
+  }
+
+  /** Registered orders with this id in any store of the chain. */
+  public Future<List<Order>> findInChain(SqlClient sql, String chainId, String orderId) {
+    return SqlTemplate.forQuery(sql, FIND_IN_CHAIN)
+        .mapTo(Order::fromRow)
+        .execute(Map.of("chainId", chainId, "orderId", orderId))
+        .map(
+            rows -> {
+              List<Order> orders = new ArrayList<>();
+              rows.forEach(orders::add);
+              return orders;
+            });
+  }
+
+  /** Sums of succeeded and in-flight (pending or unknown) refunds of the order. */
+  public Future<Reserved> reserved(SqlClient sql, String storeId, String orderId) {
+    return SqlTemplate.forQuery(sql, RESERVED_FOR_ORDER)
+        .execute(Map.of("storeId", storeId, "orderId", orderId))
+        .map(
+            rows -> {
+              var row = rows.iterator().next();
+              return new Reserved(row.getLong("succeeded"), row.getLong("in_flight"));
+            });
+  }
+
+  /** A convenience for amounts that belong to an order's currency. */
+  static Money money(long value, Order order) {
+    return new Money(value, order.amount().currency());
+  }
+
+  private static Future<Order> one(SqlClient sql, String query, String storeId, String orderId) {
+    return SqlTemplate.forQuery(sql, query)
+        .mapTo(Order::fromRow)
+        .execute(Map.of("storeId", storeId, "orderId", orderId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next());
+  }
+}

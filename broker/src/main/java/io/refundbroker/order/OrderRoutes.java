@@ -1,0 +1,72 @@
+package io.refundbroker.order;
+
+import io.refundbroker.auth.Caller;
+import io.refundbroker.http.Api;
+import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Responses;
+import io.refundbroker.http.Times;
+import io.refundbroker.money.Money;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.openapi.validation.RequestParameter;
+import io.vertx.openapi.validation.ValidatedRequest;
+import java.time.Instant;
+
+/** Store endpoints for orders, and the admin bulk import. */
+public final class OrderRoutes {
+  private final OrderService orders;
+  private final OrderImport imports;
+
+  public OrderRoutes(OrderService orders, OrderImport imports) {
+    this.orders = orders;
+    this.imports = imports;
+  }
+
+  public void mount(Api api) {
+    api.operation("registerOrder", this::registerOrder)
+        .operation("getOrder", this::getOrder)
+        .operation("importOrders", this::importOrders);
+  }
+
+  private void registerOrder(RoutingContext ctx) {
+    JsonObject body = Api.validated(ctx).getBody().getJsonObject();
+    Instant capturedAt;
+    try {
+      capturedAt = Times.parseOptional(body.getString("capturedAt"), "capturedAt");
+    } catch (ProblemException e) {
+      ctx.fail(e);
+      return;
+    }
+    orders
+        .register(
+            Caller.of(ctx),
+            body.getString("orderId"),
+            Money.fromJson(body.getJsonObject("amount")),
+            capturedAt)
+        .onSuccess(
+            registration ->
+                Responses.json(
+                    ctx, registration.created() ? 201 : 200, registration.order().toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private void getOrder(RoutingContext ctx) {
+    ValidatedRequest request = Api.validated(ctx);
+    RequestParameter origin = request.getQuery().get("originStoreId");
+    orders
+        .view(
+            Caller.of(ctx),
+            request.getPathParameters().get("orderId").getString(),
+            origin == null || origin.isNull() ? null : origin.getString())
+        .onSuccess(view -> Responses.ok(ctx, view))
+        .onFailure(ctx::fail);
+  }
+
+  private void importOrders(RoutingContext ctx) {
+    String csv = ctx.body().asString();
+    imports
+        .importCsv(Caller.of(ctx), csv == null ? "" : csv)
+        .onSuccess(report -> Responses.ok(ctx, report))
+        .onFailure(ctx::fail);
+  }
+}

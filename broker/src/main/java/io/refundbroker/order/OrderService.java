@@ -1,0 +1,163 @@
+package io.refundbroker.order;
+
+import io.refundbroker.audit.AuditEvent;
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.auth.Caller;
+import io.refundbroker.auth.Principal;
+import io.refundbroker.http.ProblemException;
+import io.refundbroker.money.Money;
+import io.refundbroker.vipps.PaymentSnapshot;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/** Registers sales, and tells a till what can still be refunded of an order. */
+public final class OrderService {
+  /** Vipps accepts refunds up to 365 days after the payment. */
+  public static final Duration REFUND_WINDOW = Duration.ofDays(365);
+
+  private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
+
+  private final Pool pool;
+  private final OrderRepository orders;
+  private final OrderResolver resolver;
+  private final PaymentLookup payments;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  public OrderService(
+      Pool pool,
+      OrderRepository orders,
+      OrderResolver resolver,
+      PaymentLookup payments,
+      AuditLog audit,
+      Clock clock) {
+    this.pool = pool;
+    this.orders = orders;
+    this.resolver = resolver;
+    this.payments = payments;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  /** The outcome of a registration: the order and whether this call created it. */
+  public record Registration(Order order, boolean created) {}
+
+  /**
+   * Registers a completed sale of the caller's store. The same sale again is a no-op.
+   *
+   * @return the order; fails with 409 {@code ORDER_CONFLICT} when the store already registered this
+   *     order id with other data, 400 {@code CAPTURED_IN_FUTURE}
+   */
+  public Future<Registration> register(
+      Caller caller, String orderId, Money amount, Instant capturedAt) {
+    String storeId = caller.principal().requireStore();
+    if (capturedAt != null && capturedAt.isAfter(clock.instant().plus(CLOCK_SKEW))) {
+      return Future.failedFuture(
+          ProblemException.badRequest(
+              "CAPTURED_IN_FUTURE",
+              "capturedAt lies in the future; send the capture time in UTC."));
+    }
+    Order draft =
+        new Order(
+            storeId,
+            orderId,
+            amount,
+            capturedAt,
+            "REGISTERED",
+            caller.principal().clientId(),
+            null);
+    return pool.withTransaction(
+        tx ->
+            orders
+                .insertIfAbsent(tx, draft)
+                .compose(
+                    inserted -> {
+                      if (inserted != null) {
+                        return audit
+                            .append(
+                                tx,
+                                caller.actor(),
+                                caller.requestId(),
+                                AuditEvent.success(
+                                    "order.registered",
+                                    "order",
+                                    storeId + "/" + orderId,
+                                    caller.principal().chainId(),
+                                    inserted.toJson()))
+                            .map(event -> new Registration(inserted, true));
+                      }
+                      return orders
+                          .find(tx, storeId, orderId)
+                          .compose(existing -> sameOrConflict(existing, draft));
+                    }));
+  }
+
+  private static Future<Registration> sameOrConflict(Order existing, Order draft) {
+    if (existing.sameSale(draft)) {
+      return Future.succeededFuture(new Registration(existing, false));
+    }
+    return Future.failedFuture(
+        ProblemException.conflict(
+            "ORDER_CONFLICT",
+            "Your store already registered order '"
+                + draft.orderId()
+                + "' with a different amount or capture time ("
+                + existing.amount()
+                + "). Order ids are unique per store."));
+  }
+
+  /**
+   * What can still be refunded of an order in the caller's chain: Vipps's captured and refunded
+   * amounts (read with the origin store's credentials, briefly cached) minus refunds still in
+   * flight here.
+   *
+   * @return the view; fails with 404 {@code ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 503
+   *     {@code CREDENTIALS_UNAVAILABLE} or a Vipps problem
+   */
+  public Future<JsonObject> view(Caller caller, String orderId, String originStoreId) {
+    Principal principal = caller.principal();
+    principal.requireStore();
+    return resolver
+        .resolve(pool, principal.chainId(), orderId, originStoreId)
+        .compose(
+            resolved ->
+                payments
+                    .snapshot(resolved.origin(), orderId)
+                    .compose(
+                        snapshot ->
+                            orders
+                                .reserved(pool, resolved.origin().storeId(), orderId)
+                                .map(reserved -> describe(resolved, snapshot, reserved))));
+  }
+
+  private JsonObject describe(
+      ResolvedOrder resolved, PaymentSnapshot snapshot, OrderRepository.Reserved reserved) {
+    Money captured = snapshot.captured();
+    Money refunded = snapshot.refunded();
+    Money inFlight = new Money(reserved.inFlight(), captured.currency());
+    Money refundable = captured.minus(refunded).minus(inFlight);
+    Instant capturedAt =
+        resolved.order() != null && resolved.order().capturedAt() != null
+            ? resolved.order().capturedAt()
+            : snapshot.capturedAt();
+    JsonObject view =
+        new JsonObject()
+            .put("orderId", resolved.orderId())
+            .put("originStoreId", resolved.origin().storeId())
+            .put("originStoreName", resolved.origin().name())
+            .put("currency", captured.currency())
+            .put("captured", captured.toJson())
+            .put("refunded", refunded.toJson())
+            .put("inFlight", inFlight.toJson())
+            .put("refundable", refundable.toJson())
+            .put("registered", resolved.order() != null);
+    if (capturedAt != null) {
+      view.put("refundableUntil", capturedAt.plus(REFUND_WINDOW).toString());
+    }
+    return view;
+  }
+}

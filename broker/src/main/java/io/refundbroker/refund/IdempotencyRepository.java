@@ -1,0 +1,96 @@
+package io.refundbroker.refund;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.templates.SqlTemplate;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Caller-supplied idempotency keys, unique per calling client. */
+public final class IdempotencyRepository {
+  private static final String FIND =
+      """
+      SELECT request_hash, state, resource_id FROM idempotency_records
+       WHERE client_id = #{clientId} AND idempotency_key = #{key}
+      """;
+  private static final String INSERT_IN_FLIGHT =
+      """
+      INSERT INTO idempotency_records (client_id, idempotency_key, operation, request_hash, state,
+                                       resource_id, created_at)
+      VALUES (#{clientId}, #{key}, #{operation}, #{hash}, 'IN_FLIGHT', #{resourceId}, #{now})
+      """;
+  private static final String COMPLETE =
+      """
+      UPDATE idempotency_records
+         SET state = 'COMPLETED', response_status = #{status}, completed_at = #{now}
+       WHERE client_id = #{clientId} AND idempotency_key = #{key} AND state = 'IN_FLIGHT'
+      """;
+
+  /** A stored key: the hash of the request it was first used with, and what it produced. */
+  public record Record(byte[] requestHash, String state, String resourceId) {
+    public boolean sameRequest(byte[] hash) {
+      return Arrays.equals(requestHash, hash);
+    }
+
+    public boolean inFlight() {
+      return "IN_FLIGHT".equals(state);
+    }
+  }
+
+  /** The record for (client, key), or null. */
+  public Future<Record> find(SqlClient sql, String clientId, String key) {
+    return SqlTemplate.forQuery(sql, FIND)
+        .execute(Map.of("clientId", clientId, "key", key))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return null;
+              }
+              var row = rows.iterator().next();
+              return new Record(
+                  row.getBuffer("request_hash").getBytes(),
+                  row.getString("state"),
+                  row.getString("resource_id"));
+            });
+  }
+
+  /** Claims the key; fails with a unique violation when the client already used it. */
+  public Future<Void> insertInFlight(
+      SqlClient sql,
+      String clientId,
+      String key,
+      String operation,
+      byte[] hash,
+      String resourceId,
+      Instant now) {
+    Map<String, Object> p = new HashMap<>();
+    p.put("clientId", clientId);
+    p.put("key", key);
+    p.put("operation", operation);
+    p.put("hash", Buffer.buffer(hash));
+    p.put("resourceId", resourceId);
+    p.put("now", now.atOffset(ZoneOffset.UTC));
+    return SqlTemplate.forUpdate(sql, INSERT_IN_FLIGHT).execute(p).mapEmpty();
+  }
+
+  /** Marks the key's request as answered (no-op when it already is). */
+  public Future<Void> complete(
+      SqlClient sql, String clientId, String key, int responseStatus, Instant now) {
+    return SqlTemplate.forUpdate(sql, COMPLETE)
+        .execute(
+            Map.of(
+                "clientId",
+                clientId,
+                "key",
+                key,
+                "status",
+                responseStatus,
+                "now",
+                now.atOffset(ZoneOffset.UTC)))
+        .mapEmpty();
+  }
+}

@@ -1,0 +1,119 @@
+package io.refundbroker.refund;
+
+import io.refundbroker.money.Money;
+import io.refundbroker.vipps.VippsApi;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+/** One broker refund, as stored. {@code upstreamKey} is the idempotency key sent to Vipps. */
+public record Refund(
+    UUID refundId,
+    String requestingClientId,
+    String requestingStoreId,
+    String originStoreId,
+    String orderId,
+    String chainId,
+    String msn,
+    VippsApi api,
+    Money amount,
+    String reason,
+    RefundStatus status,
+    String upstreamKey,
+    String idempotencyKey,
+    String failureCode,
+    String failureDetail,
+    Integer credentialsVersion,
+    Integer upstreamStatus,
+    int attempts,
+    Instant nextAttemptAt,
+    Instant lastAttemptAt,
+    Instant createdAt,
+    Instant updatedAt,
+    Instant completedAt) {
+
+  static final String COLUMNS =
+      "refund_id, requesting_client_id, requesting_store_id, origin_store_id, order_id, chain_id,"
+          + " msn, api, amount_value, currency, reason, status, upstream_key, idempotency_key,"
+          + " failure_code, failure_detail, credentials_version, upstream_status, attempts,"
+          + " next_attempt_at, last_attempt_at, created_at, updated_at, completed_at";
+
+  static Refund fromRow(Row row) {
+    return new Refund(
+        row.getUUID("refund_id"),
+        row.getString("requesting_client_id"),
+        row.getString("requesting_store_id"),
+        row.getString("origin_store_id"),
+        row.getString("order_id"),
+        row.getString("chain_id"),
+        row.getString("msn"),
+        VippsApi.fromWireName(row.getString("api")),
+        new Money(row.getLong("amount_value"), row.getString("currency")),
+        row.getString("reason"),
+        RefundStatus.valueOf(row.getString("status")),
+        row.getString("upstream_key"),
+        row.getString("idempotency_key"),
+        row.getString("failure_code"),
+        row.getString("failure_detail"),
+        row.getInteger("credentials_version"),
+        row.getInteger("upstream_status"),
+        row.getInteger("attempts"),
+        instant(row.getOffsetDateTime("next_attempt_at")),
+        instant(row.getOffsetDateTime("last_attempt_at")),
+        instant(row.getOffsetDateTime("created_at")),
+        instant(row.getOffsetDateTime("updated_at")),
+        instant(row.getOffsetDateTime("completed_at")));
+  }
+
+  private static Instant instant(OffsetDateTime time) {
+    return time == null ? null : time.toInstant();
+  }
+
+  /** The representation stores see. */
+  public JsonObject toJson() {
+    JsonObject json =
+        new JsonObject()
+            .put("refundId", refundId.toString())
+            .put("status", status.name())
+            .put("orderId", orderId)
+            .put("originStoreId", originStoreId)
+            .put("requestingStoreId", requestingStoreId)
+            .put("amount", amount.toJson())
+            .put("reason", reason)
+            .put("createdAt", createdAt.toString())
+            .put("updatedAt", updatedAt.toString());
+    if (completedAt != null) {
+      json.put("completedAt", completedAt.toString());
+    }
+    if (failureCode != null) {
+      json.put("failure", new JsonObject().put("code", failureCode).put("detail", failureDetail));
+    }
+    return json;
+  }
+
+  /** What an audit event about this refund records (never a secret). */
+  JsonObject auditDetails() {
+    JsonObject details =
+        new JsonObject()
+            .put("refundId", refundId.toString())
+            .put("requestingStoreId", requestingStoreId)
+            .put("originStoreId", originStoreId)
+            .put("orderId", orderId)
+            .put("msn", msn)
+            .put("api", api.wireName())
+            .put("amount", amount.toJson())
+            .put("vippsIdempotencyKey", upstreamKey)
+            .put("credentialsVersion", credentialsVersion)
+            .put("status", status.name())
+            .put("attempts", attempts);
+    if (upstreamStatus != null) {
+      details.put("upstreamStatus", upstreamStatus);
+    }
+    if (failureCode != null) {
+      details.put("failureCode", failureCode).put("failureDetail", failureDetail);
+    }
+    return details;
+  }
+}

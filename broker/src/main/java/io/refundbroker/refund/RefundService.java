@@ -1,0 +1,536 @@
+package io.refundbroker.refund;
+
+import io.refundbroker.audit.AuditEvent;
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.audit.CanonicalJson;
+import io.refundbroker.auth.Caller;
+import io.refundbroker.auth.Principal;
+import io.refundbroker.config.BrokerConfig.RefundConfig;
+import io.refundbroker.credential.CredentialProvider;
+import io.refundbroker.credential.StoreCredentials;
+import io.refundbroker.db.SqlErrors;
+import io.refundbroker.http.ProblemException;
+import io.refundbroker.money.Money;
+import io.refundbroker.order.Order;
+import io.refundbroker.order.OrderRepository;
+import io.refundbroker.order.OrderResolver;
+import io.refundbroker.order.OrderService;
+import io.refundbroker.order.PaymentLookup;
+import io.refundbroker.order.ResolvedOrder;
+import io.refundbroker.store.RefundLimits;
+import io.refundbroker.store.Store;
+import io.refundbroker.store.StoreRepository;
+import io.refundbroker.vipps.RefundCall;
+import io.refundbroker.vipps.VippsGateway;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The broker's main job: Store B refunds an order bought in Store A, with Store A's credentials,
+ * exactly once and never above what was captured.
+ *
+ * <p>The flow: replay or refuse a reused idempotency key; resolve the origin store within the
+ * caller's chain; check it is not frozen and the caller's limits; fetch the origin store's keys
+ * (failing closed before anything is written); then ONE transaction locks the order, checks the
+ * amount against captured − (succeeded + pending + unknown), claims the idempotency key, inserts
+ * the refund as PENDING and appends its audit event — committed before Vipps is called. The Vipps
+ * answer is recorded by {@link RefundRecorder}; anything not known for sure is left to the {@link
+ * RefundReconciler}.
+ */
+public final class RefundService {
+  static final String OPERATION = "refund";
+  private static final String IDEMPOTENCY_PKEY = "idempotency_records_pkey";
+
+  private final Pool pool;
+  private final StoreRepository stores;
+  private final OrderRepository orders;
+  private final OrderResolver resolver;
+  private final PaymentLookup payments;
+  private final RefundRepository refunds;
+  private final IdempotencyRepository idempotency;
+  private final CredentialProvider credentials;
+  private final VippsGateway vipps;
+  private final RefundRecorder recorder;
+  private final AuditLog audit;
+  private final Clock clock;
+  private final RefundConfig config;
+  private final Duration callBudget;
+
+  /** What a store asked for. */
+  public record RefundRequest(String orderId, Money amount, String reason, String originStoreId) {
+    JsonObject toJson() {
+      JsonObject json =
+          new JsonObject()
+              .put("orderId", orderId)
+              .put("amount", amount.toJson())
+              .put("reason", reason);
+      if (originStoreId != null) {
+        json.put("originStoreId", originStoreId);
+      }
+      return json;
+    }
+  }
+
+  /** The answer: a refund, and whether it replays an earlier request with the same key. */
+  public record Reply(Refund refund, boolean replayed) {}
+
+  /** Everything gathered before the write-ahead transaction. */
+  private record Prepared(
+      Store requesting, ResolvedOrder resolved, StoreCredentials credentials, Order vippsOrder) {}
+
+  public RefundService(
+      Pool pool,
+      StoreRepository stores,
+      OrderRepository orders,
+      OrderResolver resolver,
+      PaymentLookup payments,
+      RefundRepository refunds,
+      IdempotencyRepository idempotency,
+      CredentialProvider credentials,
+      VippsGateway vipps,
+      RefundRecorder recorder,
+      AuditLog audit,
+      Clock clock,
+      RefundConfig config,
+      Duration callBudget) {
+    this.pool = pool;
+    this.stores = stores;
+    this.orders = orders;
+    this.resolver = resolver;
+    this.payments = payments;
+    this.refunds = refunds;
+    this.idempotency = idempotency;
+    this.credentials = credentials;
+    this.vipps = vipps;
+    this.recorder = recorder;
+    this.audit = audit;
+    this.clock = clock;
+    this.config = config;
+    this.callBudget = callBudget;
+  }
+
+  /**
+   * Requests a refund on behalf of the caller's store.
+   *
+   * @return the refund (SUCCEEDED, PENDING or UNKNOWN); fails with a problem: 404 {@code
+   *     ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 403 {@code STORE_FROZEN}, 422 {@code
+   *     REFUND_EXCEEDS_REFUNDABLE} / {@code LIMIT_EXCEEDED} / {@code CURRENCY_MISMATCH} / {@code
+   *     IDEMPOTENCY_KEY_REUSED} / {@code REFUND_WINDOW_PASSED}, 409 {@code REQUEST_IN_FLIGHT}, 429
+   *     {@code TOO_MANY_REFUNDS}, 503 {@code CREDENTIALS_UNAVAILABLE}, or the problem of a refund
+   *     Vipps refused
+   */
+  public Future<Reply> request(Caller caller, String idempotencyKey, RefundRequest request) {
+    Principal principal = caller.principal();
+    principal.requireStore();
+    byte[] fingerprint = fingerprint(request);
+    return idempotency
+        .find(pool, principal.clientId(), idempotencyKey)
+        .compose(
+            existing ->
+                existing != null
+                    ? replay(existing, fingerprint)
+                    : prepare(principal, request)
+                        .compose(
+                            prepared ->
+                                writeAhead(caller, idempotencyKey, fingerprint, request, prepared)
+                                    .compose(
+                                        refund ->
+                                            callVipps(caller, refund, prepared.credentials())))
+                        .map(refund -> new Reply(refund, false))
+                        .recover(
+                            failure -> raced(failure, principal, idempotencyKey, fingerprint)));
+  }
+
+  /**
+   * A refund the caller's store requested or that was made on its behalf.
+   *
+   * @return fails with 404 {@code REFUND_NOT_FOUND} for any other refund
+   */
+  public Future<Refund> get(Caller caller, UUID refundId) {
+    String storeId = caller.principal().requireStore();
+    return refunds
+        .find(pool, refundId)
+        .compose(
+            refund ->
+                refund != null
+                        && (storeId.equals(refund.requestingStoreId())
+                            || storeId.equals(refund.originStoreId()))
+                    ? Future.succeededFuture(refund)
+                    : Future.failedFuture(
+                        ProblemException.notFound(
+                            "REFUND_NOT_FOUND",
+                            "No refund " + refundId + " is visible to your store.")));
+  }
+
+  /** Refunds of an order that the caller's store requested or that were made on its behalf. */
+  public Future<List<Refund>> list(Caller caller, String orderId) {
+    return refunds.listVisible(pool, orderId, caller.principal().requireStore());
+  }
+
+  private Future<Reply> replay(IdempotencyRepository.Record existing, byte[] fingerprint) {
+    if (!existing.sameRequest(fingerprint)) {
+      return Future.failedFuture(
+          ProblemException.unprocessable(
+              "IDEMPOTENCY_KEY_REUSED",
+              "This Idempotency-Key was already used for a different refund request; use a new key"
+                  + " for a new refund, or resend the original request unchanged."));
+    }
+    if (existing.inFlight()) {
+      return Future.failedFuture(
+          ProblemException.conflict(
+              "REQUEST_IN_FLIGHT",
+              "The first request with this Idempotency-Key is still being processed; retry in a"
+                  + " few seconds to get its outcome."));
+    }
+    return refunds
+        .find(pool, UUID.fromString(existing.resourceId()))
+        .map(refund -> new Reply(refund, true));
+  }
+
+  /** A concurrent request claimed the same key first: answer as a replay would. */
+  private Future<Reply> raced(
+      Throwable failure, Principal principal, String idempotencyKey, byte[] fingerprint) {
+    if (failure instanceof PgException pg
+        && SqlErrors.UNIQUE_VIOLATION.equals(pg.getSqlState())
+        && IDEMPOTENCY_PKEY.equals(pg.getConstraint())) {
+      return idempotency
+          .find(pool, principal.clientId(), idempotencyKey)
+          .compose(existing -> replay(existing, fingerprint));
+    }
+    return Future.failedFuture(failure);
+  }
+
+  private Future<Prepared> prepare(Principal principal, RefundRequest request) {
+    return resolver
+        .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
+        .compose(
+            resolved -> {
+              Store origin = resolved.origin();
+              if (origin.frozen()) {
+                return Future.failedFuture(frozen(origin));
+              }
+              return stores
+                  .find(pool, principal.storeId())
+                  .compose(
+                      requesting -> {
+                        checkPerRefundLimit(requesting, request.amount());
+                        return credentials
+                            .current(origin.msn())
+                            .compose(keys -> orderFromVipps(resolved, keys))
+                            .map(
+                                vippsOrder ->
+                                    new Prepared(
+                                        requesting,
+                                        resolved,
+                                        vippsOrder.credentials(),
+                                        vippsOrder.order()));
+                      });
+            });
+  }
+
+  private record KeysAndOrder(StoreCredentials credentials, Order order) {}
+
+  /** For an order the broker has not seen (resolved by prefix), its captured amount from Vipps. */
+  private Future<KeysAndOrder> orderFromVipps(ResolvedOrder resolved, StoreCredentials keys) {
+    if (resolved.order() != null) {
+      return Future.succeededFuture(new KeysAndOrder(keys, null));
+    }
+    return payments
+        .snapshot(resolved.origin(), resolved.orderId())
+        .map(
+            snapshot ->
+                new KeysAndOrder(
+                    keys,
+                    new Order(
+                        resolved.origin().storeId(),
+                        resolved.orderId(),
+                        snapshot.captured(),
+                        snapshot.capturedAt(),
+                        "VIPPS",
+                        "vipps",
+                        null)));
+  }
+
+  private Future<Refund> writeAhead(
+      Caller caller,
+      String idempotencyKey,
+      byte[] fingerprint,
+      RefundRequest request,
+      Prepared prepared) {
+    Store origin = prepared.resolved().origin();
+    String orderId = prepared.resolved().orderId();
+    Instant now = clock.instant();
+    UUID refundId = UUID.randomUUID();
+    return pool.withTransaction(
+        tx ->
+            ensureOrder(tx, prepared)
+                .compose(v -> orders.lock(tx, origin.storeId(), orderId))
+                .compose(order -> checkOrder(tx, order, origin, request.amount(), now))
+                .compose(v -> checkPaymentRate(tx, origin.msn(), orderId, now))
+                .compose(v -> checkPerDayLimit(tx, prepared.requesting(), request.amount(), now))
+                .compose(
+                    v ->
+                        idempotency.insertInFlight(
+                            tx,
+                            caller.principal().clientId(),
+                            idempotencyKey,
+                            OPERATION,
+                            fingerprint,
+                            refundId.toString(),
+                            now))
+                .compose(
+                    v ->
+                        refunds.insert(
+                            tx,
+                            pending(caller, idempotencyKey, request, prepared, refundId, now),
+                            caller.requestId(),
+                            now))
+                .compose(
+                    refund ->
+                        audit
+                            .append(
+                                tx,
+                                caller.actor(),
+                                caller.requestId(),
+                                new AuditEvent(
+                                    "refund.requested",
+                                    "refund",
+                                    refund.refundId().toString(),
+                                    refund.chainId(),
+                                    "PENDING",
+                                    refund.auditDetails().put("reason", refund.reason())))
+                            .map(event -> refund)));
+  }
+
+  private Refund pending(
+      Caller caller,
+      String idempotencyKey,
+      RefundRequest request,
+      Prepared prepared,
+      UUID refundId,
+      Instant now) {
+    Store origin = prepared.resolved().origin();
+    return new Refund(
+        refundId,
+        caller.principal().clientId(),
+        caller.principal().storeId(),
+        origin.storeId(),
+        prepared.resolved().orderId(),
+        caller.principal().chainId(),
+        origin.msn(),
+        origin.api(),
+        request.amount(),
+        request.reason(),
+        RefundStatus.PENDING,
+        refundId.toString(),
+        idempotencyKey,
+        null,
+        null,
+        prepared.credentials().version(),
+        null,
+        1,
+        now.plus(callBudget),
+        now,
+        now,
+        now,
+        null);
+  }
+
+  private Future<Void> ensureOrder(SqlConnection tx, Prepared prepared) {
+    Order fromVipps = prepared.vippsOrder();
+    return fromVipps == null
+        ? Future.succeededFuture()
+        : orders.insertIfAbsent(tx, fromVipps).mapEmpty();
+  }
+
+  /** With the order locked: not frozen, same currency, within the window, enough left. */
+  private Future<Void> checkOrder(
+      SqlConnection tx, Order order, Store origin, Money amount, Instant now) {
+    if (order == null) {
+      return Future.failedFuture(
+          ProblemException.notFound("ORDER_NOT_FOUND", "The order disappeared; try again."));
+    }
+    if (!order.amount().currency().equals(amount.currency())) {
+      return Future.failedFuture(
+          ProblemException.unprocessable(
+              "CURRENCY_MISMATCH",
+              "The order was paid in "
+                  + order.amount().currency()
+                  + "; refund it in "
+                  + order.amount().currency()
+                  + "."));
+    }
+    if (order.capturedAt() != null
+        && order.capturedAt().plus(OrderService.REFUND_WINDOW).isBefore(now)) {
+      return Future.failedFuture(
+          ProblemException.unprocessable(
+              "REFUND_WINDOW_PASSED",
+              "The payment is more than 365 days old; Vipps no longer accepts refunds for it."));
+    }
+    return stores
+        .find(tx, origin.storeId())
+        .compose(
+            fresh -> {
+              if (fresh.frozen()) {
+                return Future.failedFuture(frozen(fresh));
+              }
+              return orders.reserved(tx, order.storeId(), order.orderId());
+            })
+        .compose(
+            reserved -> {
+              long refundable = order.amount().value() - reserved.total();
+              if (amount.value() > refundable) {
+                return Future.failedFuture(
+                    ProblemException.unprocessable(
+                            "REFUND_EXCEEDS_REFUNDABLE",
+                            "At most "
+                                + new Money(Math.max(0, refundable), amount.currency())
+                                + " of this order can still be refunded (captured "
+                                + order.amount()
+                                + ", refunded or in progress "
+                                + new Money(reserved.total(), amount.currency())
+                                + ").")
+                        .with(
+                            "refundable",
+                            new Money(Math.max(0, refundable), amount.currency()).toJson()));
+              }
+              return Future.succeededFuture();
+            });
+  }
+
+  /** Vipps allows a few refund calls per payment per minute; refuse early instead of a 429. */
+  private Future<Void> checkPaymentRate(SqlConnection tx, String msn, String orderId, Instant now) {
+    return refunds
+        .recentCalls(tx, msn, orderId, now.minus(Duration.ofMinutes(1)))
+        .compose(
+            recent -> {
+              if (recent.calls() < config.upstreamCallsPerMinute()) {
+                return Future.succeededFuture();
+              }
+              long wait =
+                  Math.max(
+                      1,
+                      Duration.between(now, recent.oldest().plus(Duration.ofMinutes(1)))
+                          .toSeconds());
+              return Future.failedFuture(
+                  new ProblemException(
+                          429,
+                          "TOO_MANY_REFUNDS",
+                          "Too many requests",
+                          "Vipps accepts "
+                              + config.upstreamCallsPerMinute()
+                              + " refund calls per payment per minute; try again in "
+                              + wait
+                              + " s.")
+                      .with("retryAfterSeconds", wait));
+            });
+  }
+
+  private static void checkPerRefundLimit(Store requesting, Money amount) {
+    RefundLimits limits = requesting.limits();
+    if (limits == null) {
+      return;
+    }
+    if (!limits.currency().equals(amount.currency())) {
+      throw limitExceeded(
+          "Your store's refund limits are in "
+              + limits.currency()
+              + "; refunds in "
+              + amount.currency()
+              + " are not allowed.");
+    }
+    if (limits.perRefund() != null && amount.value() > limits.perRefund()) {
+      throw limitExceeded(
+          "Your store may refund at most "
+              + new Money(limits.perRefund(), limits.currency())
+              + " per refund.");
+    }
+  }
+
+  /** Per-day limit, atomically: the requesting store's row is locked while its day is summed. */
+  private Future<Void> checkPerDayLimit(
+      SqlConnection tx, Store requesting, Money amount, Instant now) {
+    RefundLimits limits = requesting.limits();
+    if (limits == null || limits.perDay() == null) {
+      return Future.succeededFuture();
+    }
+    LocalDate day = LocalDate.ofInstant(now, config.limitZone());
+    Instant from = day.atStartOfDay(config.limitZone()).toInstant();
+    Instant to = day.plusDays(1).atStartOfDay(config.limitZone()).toInstant();
+    return stores
+        .findForUpdate(tx, requesting.storeId())
+        .compose(
+            locked ->
+                refunds.requestedInPeriod(tx, requesting.storeId(), amount.currency(), from, to))
+        .compose(
+            today ->
+                today + amount.value() > limits.perDay()
+                    ? Future.failedFuture(
+                        limitExceeded(
+                            "Your store may refund at most "
+                                + new Money(limits.perDay(), limits.currency())
+                                + " per day; "
+                                + new Money(today, limits.currency())
+                                + " is already refunded or in progress today."))
+                    : Future.succeededFuture());
+  }
+
+  private Future<Refund> callVipps(Caller caller, Refund refund, StoreCredentials keys) {
+    return vipps
+        .refund(callFor(refund, keys))
+        .compose(
+            outcome ->
+                recorder.record(refund.refundId(), outcome, caller.actor(), caller.requestId()))
+        .onComplete(done -> payments.invalidate(refund.msn(), refund.orderId()))
+        .recover(
+            failure ->
+                // The refund is written ahead; whatever failed here, the reconciler finishes it.
+                Future.succeededFuture(refund));
+  }
+
+  /** The Vipps call for a refund; byte-identical for every retry and reconciliation. */
+  static RefundCall callFor(Refund refund, StoreCredentials keys) {
+    return new RefundCall(
+        keys,
+        refund.api(),
+        refund.orderId(),
+        refund.amount(),
+        refund.upstreamKey(),
+        refund.reason());
+  }
+
+  private static ProblemException frozen(Store origin) {
+    return new ProblemException(
+        403,
+        "STORE_FROZEN",
+        "Forbidden",
+        "Refunds of payments taken in store '"
+            + origin.storeId()
+            + "' are suspended (the store is frozen); ask an admin.");
+  }
+
+  private static ProblemException limitExceeded(String detail) {
+    return ProblemException.unprocessable("LIMIT_EXCEEDED", detail);
+  }
+
+  static byte[] fingerprint(RefundRequest request) {
+    try {
+      return MessageDigest.getInstance("SHA-256")
+          .digest(CanonicalJson.encode(request.toJson()).getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
