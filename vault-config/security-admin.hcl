@@ -16,7 +16,14 @@ path "refund-broker/metadata/salesunits/" {
   capabilities = ["list"]
 }
 
-# Never the values, whatever other policy an admin's token also carries: deny wins in Vault.
+# Never the values. Vault applies only the most specific matching pattern, so the deny is
+# written on the very pattern broker.hcl grants (identical patterns are unioned and deny wins):
+# even a token that carries both policies cannot read a store's keys.
+path "refund-broker/data/salesunits/*" {
+  capabilities = ["deny"]
+}
+
+# ... and nothing else on the data side of the mount either.
 path "refund-broker/data/*" {
   capabilities = ["deny"]
 }
