@@ -40,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LocalCredentialBackend implements CredentialBackend {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCredentialBackend.class);
-  static final String CONSTRAINT_PKEY = "credential_versions_pkey";
 
   private static final String INSERT_VERSION =
       """
