@@ -7,6 +7,8 @@ import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
 import io.refundbroker.auth.ClientService;
 import io.refundbroker.config.BrokerConfig;
+import io.refundbroker.credential.CredentialProvider;
+import io.refundbroker.credential.Credentials;
 import io.refundbroker.db.Database;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.HttpVerticle;
@@ -16,6 +18,7 @@ import io.refundbroker.http.Readiness;
 import io.refundbroker.store.StoreRepository;
 import io.refundbroker.store.StoreRoutes;
 import io.refundbroker.store.StoreService;
+import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,6 +43,7 @@ public final class BrokerApp {
 
   private final Vertx vertx;
   private final Database database;
+  private final Credentials credentials;
   private final List<String> deployments;
   private final int httpPort;
   private final Optional<String> generatedAdminToken;
@@ -47,11 +51,13 @@ public final class BrokerApp {
   private BrokerApp(
       Vertx vertx,
       Database database,
+      Credentials credentials,
       List<String> deployments,
       int httpPort,
       Optional<String> generatedAdminToken) {
     this.vertx = vertx;
     this.database = database;
+    this.credentials = credentials;
     this.deployments = deployments;
     this.httpPort = httpPort;
     this.generatedAdminToken = generatedAdminToken;
@@ -69,6 +75,23 @@ public final class BrokerApp {
       Database database,
       PrometheusMeterRegistry registry,
       Clock clock) {
+    // LEAD (Vipps merge): build the real VippsClient here and pass it instead of the placeholder.
+    return start(vertx, config, database, registry, clock, new UnwiredVippsGateway());
+  }
+
+  /**
+   * Starts the broker with {@code vipps} as its Vipps gateway (tests pass a stand-in).
+   *
+   * @return the running broker; fails when a dependency is unusable or the contract has an
+   *     operation without a handler
+   */
+  public static Future<BrokerApp> start(
+      Vertx vertx,
+      BrokerConfig config,
+      Database database,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      VippsGateway vipps) {
     AuditLog audit = new AuditLog(clock);
     ClientService clients = new ClientService(database.pool(), new ClientRepository(), audit);
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
@@ -86,10 +109,19 @@ public final class BrokerApp {
                                 "DATABASE_UNAVAILABLE",
                                 "database unreachable or its schema is not migrated"))));
 
-    return Api.loadContract(vertx)
+    return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
-            contract ->
-                vertx.fileSystem().readFile(Api.CONTRACT).map(text -> new Wiring(contract, text)))
+            credentials -> {
+              readiness.register("credentials", credentials::checkReady);
+              return Api.loadContract(vertx)
+                  .compose(
+                      contract ->
+                          vertx
+                              .fileSystem()
+                              .readFile(Api.CONTRACT)
+                              .map(text -> new Wiring(contract, text, credentials)))
+                  .onFailure(failure -> credentials.close());
+            })
         .compose(
             wiring -> {
               BearerAuth auth = new BearerAuth(clients);
@@ -104,23 +136,28 @@ public final class BrokerApp {
                             config.http().maxImportBytes());
                     new StoreRoutes(stores).mount(api);
                     new ClientRoutes(clients).mount(api);
+                    wiring.credentials().routes().mount(api);
                     new OperationsRoutes(readiness, registry, wiring.contractText()).mount(api);
                     return api.router();
                   };
               routers.get();
               return clients
                   .bootstrapAdmin(config.http().adminToken())
-                  .compose(token -> deployHttp(vertx, config, routers, database, token));
+                  .compose(
+                      token ->
+                          deployHttp(
+                              vertx, config, routers, database, wiring.credentials(), token));
             });
   }
 
-  private record Wiring(OpenAPIContract contract, Buffer contractText) {}
+  private record Wiring(OpenAPIContract contract, Buffer contractText, Credentials credentials) {}
 
   private static Future<BrokerApp> deployHttp(
       Vertx vertx,
       BrokerConfig config,
       Supplier<Router> routers,
       Database database,
+      Credentials credentials,
       Optional<String> generatedAdminToken) {
     List<HttpVerticle> verticles = new ArrayList<>();
     List<Future<String>> deployed = new ArrayList<>();
@@ -142,7 +179,7 @@ public final class BrokerApp {
                   .addKeyValue("port", port)
                   .addKeyValue("instances", verticles.size())
                   .log();
-              return new BrokerApp(vertx, database, ids, port, generatedAdminToken);
+              return new BrokerApp(vertx, database, credentials, ids, port, generatedAdminToken);
             });
   }
 
@@ -151,20 +188,27 @@ public final class BrokerApp {
     return httpPort;
   }
 
+  /** The stores' Vipps keys as the refund flow reads them (cached, fail closed). */
+  public CredentialProvider credentials() {
+    return credentials.provider();
+  }
+
   /** The admin token generated at this start, if one was (print it once, then forget it). */
   public Optional<String> generatedAdminToken() {
     return generatedAdminToken;
   }
 
   /**
-   * Stops accepting requests, lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}) and
-   * closes the database pool.
+   * Stops accepting requests, lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}),
+   * closes the credential store and the database pool.
    */
   public Future<Void> stop() {
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
     }
-    return Future.join(undeployed).transform(done -> database.close());
+    return Future.join(undeployed)
+        .transform(done -> credentials.close())
+        .transform(done -> database.close());
   }
 }

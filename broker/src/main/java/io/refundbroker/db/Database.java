@@ -21,10 +21,12 @@ public final class Database {
 
   private final Pool pool;
   private final String schemaVersion;
+  private final PgConnectOptions connectOptions;
 
-  private Database(Pool pool, String schemaVersion) {
+  private Database(Pool pool, String schemaVersion, PgConnectOptions connectOptions) {
     this.pool = pool;
     this.schemaVersion = schemaVersion;
+    this.connectOptions = connectOptions;
   }
 
   /**
@@ -53,11 +55,19 @@ public final class Database {
     PoolOptions options =
         new PoolOptions().setMaxSize(poolSize).setName("refund-broker").setMaxWaitQueueSize(10_000);
     Pool pool = PgBuilder.pool().with(options).connectingTo(connect).using(vertx).build();
-    return new Database(pool, schemaVersion);
+    return new Database(pool, schemaVersion, connect);
   }
 
   public Pool pool() {
     return pool;
+  }
+
+  /**
+   * A copy of the pool's connection settings, for a dedicated connection outside the pool (e.g. one
+   * that stays in {@code LISTEN}).
+   */
+  public PgConnectOptions connectOptions() {
+    return new PgConnectOptions(connectOptions);
   }
 
   /**

@@ -7,6 +7,7 @@ import io.refundbroker.app.Launcher;
 import io.refundbroker.auth.Tokens;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.db.Database;
+import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -72,6 +73,7 @@ public final class TestBroker implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private TestDatabase database;
     private Clock clock = Clock.systemUTC();
+    private VippsGateway vipps = new FakeKeyProof();
 
     public Builder env(String name, String value) {
       env.put(name, value);
@@ -86,6 +88,12 @@ public final class TestBroker implements AutoCloseable {
 
     public Builder clock(Clock testClock) {
       this.clock = testClock;
+      return this;
+    }
+
+    /** The Vipps gateway the broker uses (default: a {@link FakeKeyProof} accepting all keys). */
+    public Builder vipps(VippsGateway gateway) {
+      this.vipps = gateway;
       return this;
     }
 
@@ -117,7 +125,8 @@ public final class TestBroker implements AutoCloseable {
       try {
         Database database =
             Database.connect(vertx, db.appUrl(), config.database().poolSize(), db.schemaVersion());
-        BrokerApp app = Await.result(BrokerApp.start(vertx, config, database, registry, clock));
+        BrokerApp app =
+            Await.result(BrokerApp.start(vertx, config, database, registry, clock, vipps));
         return new TestBroker(vertx, app, db, adminToken, registry, config);
       } catch (RuntimeException | Error e) {
         Await.result(vertx.close());
@@ -136,6 +145,11 @@ public final class TestBroker implements AutoCloseable {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The running wiring (e.g. its credential provider). */
+  public BrokerApp app() {
+    return app;
   }
 
   public int port() {

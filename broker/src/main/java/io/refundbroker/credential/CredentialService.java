@@ -1,0 +1,264 @@
+package io.refundbroker.credential;
+
+import io.refundbroker.audit.AuditEvent;
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.auth.Caller;
+import io.refundbroker.http.ProblemException;
+import io.refundbroker.store.Store;
+import io.refundbroker.store.StoreService;
+import io.refundbroker.vipps.VippsGateway;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.Clock;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin workflow for store credentials: rotate (prove the new keys with Vipps, then write a new
+ * version with check-and-set), list version metadata, roll back. Admins write keys but can never
+ * read them back; no method returns or logs a secret.
+ *
+ * <p>After every write the cached keys and the store's Vipps access token are dropped here, and
+ * every other instance is told through {@link CredentialInvalidations}. Each write appends one
+ * audit event ({@code credential.rotated}, {@code credential.rolled_back}) in the transaction that
+ * records it (for the local backend the very transaction that stores the version).
+ */
+public final class CredentialService {
+  private static final Logger LOG = LoggerFactory.getLogger(CredentialService.class);
+
+  /** The outcome of a rotation or rollback. */
+  public record Rotation(Store store, CredentialVersion version, int previousVersion) {
+    public JsonObject toJson() {
+      JsonObject json =
+          new JsonObject()
+              .put("storeId", store.storeId())
+              .put("msn", store.msn())
+              .put("version", version.version())
+              .put("previousVersion", previousVersion)
+              .put("validated", version.validatedAt() != null);
+      if (version.validatedAt() != null) {
+        json.put("validatedAt", version.validatedAt().toString());
+      }
+      if (version.restoredVersion() != null) {
+        json.put("restoredVersion", version.restoredVersion());
+      }
+      return json;
+    }
+  }
+
+  private final Pool pool;
+  private final StoreService stores;
+  private final CredentialBackend backend;
+  private final CredentialCache cache;
+  private final VippsGateway vipps;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  /**
+   * @param vipps proves new keys ({@link VippsGateway#verifyCredentials}) and forgets the store's
+   *     access token after a change
+   */
+  public CredentialService(
+      Pool pool,
+      StoreService stores,
+      CredentialBackend backend,
+      CredentialCache cache,
+      VippsGateway vipps,
+      AuditLog audit,
+      Clock clock) {
+    this.pool = pool;
+    this.stores = stores;
+    this.backend = backend;
+    this.cache = cache;
+    this.vipps = vipps;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  /**
+   * Rotates a store's keys: proves them by fetching a Vipps access token (unless {@code validate}
+   * is false), then writes them as the next version with check-and-set on the version read at the
+   * start.
+   *
+   * @return the new version; fails with 404 {@code STORE_NOT_FOUND}, 422 {@code
+   *     CREDENTIALS_REJECTED} (Vipps refused the keys; nothing written), 409 {@code
+   *     CREDENTIALS_CONFLICT} (another rotation won), 502/503 when Vipps or the credential store
+   *     cannot be used
+   */
+  public Future<Rotation> rotate(Caller caller, String storeId, KeySet keys, boolean validate) {
+    return stores
+        .get(storeId)
+        .compose(
+            store ->
+                backend
+                    .history(store.msn())
+                    .compose(
+                        history ->
+                            prove(store, keys, history.currentVersion() + 1, validate)
+                                .compose(
+                                    validatedAt ->
+                                        commit(
+                                            caller,
+                                            store,
+                                            "credential.rotated",
+                                            history.currentVersion(),
+                                            keys,
+                                            new RotationInfo(
+                                                caller.principal().clientId(),
+                                                clock.instant(),
+                                                validatedAt,
+                                                null)))));
+  }
+
+  /**
+   * Rolls back: writes the data of {@code version} as a new version (check-and-set), after proving
+   * the old keys still work with Vipps (unless {@code validate} is false).
+   *
+   * @return the new version; fails with 404 {@code STORE_NOT_FOUND}, 404 {@code
+   *     CREDENTIALS_VERSION_NOT_FOUND}, 422 {@code CREDENTIALS_REJECTED}, 409 {@code
+   *     CREDENTIALS_CONFLICT}, 503 {@code CREDENTIALS_UNAVAILABLE}
+   */
+  public Future<Rotation> rollback(Caller caller, String storeId, int version, boolean validate) {
+    return stores
+        .get(storeId)
+        .compose(
+            store ->
+                backend
+                    .history(store.msn())
+                    .compose(
+                        history ->
+                            backend
+                                .read(store.msn(), version)
+                                .compose(
+                                    old -> {
+                                      KeySet keys = KeySet.of(old);
+                                      return prove(
+                                              store, keys, history.currentVersion() + 1, validate)
+                                          .compose(
+                                              validatedAt ->
+                                                  commit(
+                                                      caller,
+                                                      store,
+                                                      "credential.rolled_back",
+                                                      history.currentVersion(),
+                                                      keys,
+                                                      new RotationInfo(
+                                                          caller.principal().clientId(),
+                                                          clock.instant(),
+                                                          validatedAt,
+                                                          version)));
+                                    })));
+  }
+
+  /**
+   * The version metadata of a store's keys (never the keys).
+   *
+   * @return the history; fails with 404 {@code STORE_NOT_FOUND}, 503 {@code
+   *     CREDENTIALS_UNAVAILABLE}
+   */
+  public Future<JsonObject> history(String storeId) {
+    return stores
+        .get(storeId)
+        .compose(
+            store ->
+                backend
+                    .history(store.msn())
+                    .map(
+                        history -> {
+                          JsonObject json =
+                              new JsonObject()
+                                  .put("storeId", store.storeId())
+                                  .put("msn", store.msn())
+                                  .put("backend", backend.name())
+                                  .put("currentVersion", history.currentVersion());
+                          io.vertx.core.json.JsonArray versions =
+                              new io.vertx.core.json.JsonArray();
+                          history.versions().forEach(v -> versions.add(v.toJson()));
+                          return json.put("versions", versions);
+                        }));
+  }
+
+  /** When Vipps accepted the keys, or null when not asked to prove them. */
+  private Future<Instant> prove(Store store, KeySet keys, int version, boolean validate) {
+    if (!validate) {
+      return Future.succeededFuture(null);
+    }
+    return vipps
+        .verifyCredentials(keys.as(store.msn(), version))
+        .map(ok -> clock.instant())
+        .recover(
+            failure ->
+                Future.failedFuture(
+                    failure instanceof ProblemException
+                        ? failure
+                        : new ProblemException(
+                            502,
+                            "VIPPS_UNAVAILABLE",
+                            "Bad gateway",
+                            "Vipps could not be asked to prove the keys; nothing was written. Try"
+                                + " again, or send ?validate=false to store them unproved.")));
+  }
+
+  private Future<Rotation> commit(
+      Caller caller, Store store, String action, int cas, KeySet keys, RotationInfo info) {
+    String msn = store.msn();
+    boolean[] written = {false};
+    return pool.withTransaction(
+            tx ->
+                backend
+                    .write(tx, msn, keys, cas, info)
+                    .compose(
+                        version -> {
+                          written[0] = true;
+                          return CredentialInvalidations.notifyChanged(tx, msn)
+                              .compose(
+                                  v ->
+                                      audit.append(
+                                          tx,
+                                          caller.actor(),
+                                          caller.requestId(),
+                                          AuditEvent.success(
+                                              action,
+                                              "store",
+                                              store.storeId(),
+                                              store.chainId(),
+                                              details(msn, cas, version))))
+                              .map(event -> new Rotation(store, version, cas));
+                        }))
+        .onComplete(
+            result -> {
+              if (written[0]) {
+                // the backend may hold the new version even when the audit failed: drop caches
+                cache.invalidate(msn);
+                vipps.forgetToken(msn);
+              }
+              if (result.failed() && written[0] && !backend.joinsTransaction()) {
+                LOG.atError()
+                    .setMessage(
+                        "credential version written to the backend but its audit event failed;"
+                            + " reconcile the backend history with the audit trail")
+                    .addKeyValue("msn", msn)
+                    .addKeyValue("action", action)
+                    .log();
+              }
+            });
+  }
+
+  private static JsonObject details(String msn, int previous, CredentialVersion version) {
+    JsonObject details =
+        new JsonObject()
+            .put("msn", msn)
+            .put("version", version.version())
+            .put("previousVersion", previous)
+            .put("validated", version.validatedAt() != null);
+    if (version.validatedAt() != null) {
+      details.put("validatedAt", version.validatedAt().toString());
+    }
+    if (version.restoredVersion() != null) {
+      details.put("restoredVersion", version.restoredVersion());
+    }
+    return details;
+  }
+}

@@ -1,0 +1,127 @@
+package io.refundbroker.credential;
+
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.audit.CheckpointSigner;
+import io.refundbroker.config.BrokerConfig;
+import io.refundbroker.credential.local.LocalCredentialBackend;
+import io.refundbroker.credential.vault.VaultCredentialBackend;
+import io.refundbroker.credential.vault.VaultSession;
+import io.refundbroker.db.Database;
+import io.refundbroker.store.StoreService;
+import io.refundbroker.vipps.VippsGateway;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.util.Optional;
+
+/**
+ * The credential feature, wired: the configured backend ({@code CREDENTIALS_BACKEND}), the cache in
+ * front of it, the cross-instance invalidation listener and the admin service. {@code BrokerApp}
+ * builds one at start and closes it at stop.
+ */
+public final class Credentials {
+  private final CredentialBackend backend;
+  private final CredentialCache cache;
+  private final CredentialInvalidations invalidations;
+  private final CredentialService service;
+  private final Optional<CheckpointSigner> transitSigner;
+
+  private Credentials(
+      CredentialBackend backend,
+      CredentialCache cache,
+      CredentialInvalidations invalidations,
+      CredentialService service,
+      Optional<CheckpointSigner> transitSigner) {
+    this.backend = backend;
+    this.cache = cache;
+    this.invalidations = invalidations;
+    this.service = service;
+    this.transitSigner = transitSigner;
+  }
+
+  /**
+   * Opens the backend, starts the invalidation listener and builds the service.
+   *
+   * @param vipps proves rotated keys and forgets access tokens after a change
+   * @return fails when the backend cannot be opened (unusable key file or TLS settings); a Vault
+   *     that is down at start does not fail it (readiness reports it)
+   */
+  public static Future<Credentials> start(
+      Vertx vertx,
+      BrokerConfig config,
+      Database database,
+      AuditLog audit,
+      StoreService stores,
+      VippsGateway vipps,
+      Clock clock) {
+    Future<CredentialBackend> opened;
+    Optional<VaultSession> vault = Optional.empty();
+    if (config.credentials().backend() == BrokerConfig.CredentialsBackend.VAULT) {
+      opened =
+          VaultSession.start(vertx, config.vault())
+              .map(
+                  session ->
+                      (CredentialBackend) new VaultCredentialBackend(session, config.vault()));
+    } else {
+      opened =
+          LocalCredentialBackend.open(vertx, database.pool(), config.credentials().localKeyFile())
+              .map(local -> (CredentialBackend) local);
+    }
+    return opened.compose(
+        backend -> {
+          CredentialCache cache =
+              new CredentialCache(backend, config.credentials().cacheTtl(), clock);
+          return CredentialInvalidations.start(
+                  vertx,
+                  database.connectOptions(),
+                  msn -> {
+                    cache.invalidate(msn);
+                    vipps.forgetToken(msn);
+                  },
+                  cache::invalidateAll)
+              .map(
+                  listener ->
+                      new Credentials(
+                          backend,
+                          cache,
+                          listener,
+                          new CredentialService(
+                              database.pool(), stores, backend, cache, vipps, audit, clock),
+                          backend instanceof VaultCredentialBackend v
+                              ? Optional.of(v.transitSigner())
+                              : Optional.empty()));
+        });
+  }
+
+  /** The cached read side for the refund flow. */
+  public CredentialProvider provider() {
+    return cache;
+  }
+
+  public CredentialService service() {
+    return service;
+  }
+
+  public CredentialRoutes routes() {
+    return new CredentialRoutes(service);
+  }
+
+  /** The backend's readiness (Vault reachable, unsealed and logged in; local table readable). */
+  public Future<Void> checkReady() {
+    return backend.checkReady();
+  }
+
+  /** With the Vault backend, a checkpoint signer backed by Vault Transit. */
+  public Optional<CheckpointSigner> transitSigner() {
+    return transitSigner;
+  }
+
+  /** Whether this instance currently receives other instances' invalidations. */
+  public boolean listening() {
+    return invalidations.listening();
+  }
+
+  public Future<Void> close() {
+    return Future.join(invalidations.close(), backend.close()).mapEmpty();
+  }
+}

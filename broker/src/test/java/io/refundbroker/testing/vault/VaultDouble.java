@@ -1,0 +1,973 @@
+package io.refundbroker.testing.vault;
+
+import io.refundbroker.testing.Await;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+
+/**
+ * A test double of HashiCorp Vault over real HTTP (Vert.x, port 0), behaving as {@code
+ * notes/vault.md} describes for what the broker uses: the response envelope, KV v2 (versions,
+ * check-and-set, soft delete, metadata, custom_metadata, retention), AppRole login, token
+ * lookup/renew with TTL and max TTL on a controllable clock, Transit ed25519 keys and signing,
+ * {@code sys/health}, the 403 texts ({@code permission denied}, {@code invalid token}), {@code
+ * {"errors":[]}} 404s, 503 {@code Vault is sealed} and 429.
+ *
+ * <p>It enforces ACL policies loaded from {@code ../vault-config/*.hcl} (policy name = file name
+ * without {@code .hcl}) plus Vault's built-in {@code default} policy, so a test proves the broker
+ * works with exactly the privileges the policy grants. Every request is also checked against
+ * Vault's OpenAPI description ({@link VaultSpecCheck}); violations are answered with 400 and kept
+ * for {@link #specViolations()}.
+ */
+public final class VaultDouble implements AutoCloseable {
+  public static final String KV_MOUNT = "refund-broker";
+  public static final String TRANSIT_MOUNT = "transit";
+  public static final String TRANSIT_KEY = "refund-broker-audit";
+  public static final String APPROLE_MOUNT = "approle";
+  public static final Path POLICY_DIR = Path.of("..", "vault-config");
+
+  /** Vault's built-in default policy (the parts a service token uses). */
+  private static final String DEFAULT_POLICY =
+      """
+      path "auth/token/lookup-self" { capabilities = ["read"] }
+      path "auth/token/renew-self" { capabilities = ["update"] }
+      path "auth/token/revoke-self" { capabilities = ["update"] }
+      """;
+
+  private static final String PERMISSION_DENIED = "1 error occurred:\n\t* permission denied\n\n";
+  private static final String INVALID_TOKEN =
+      "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
+
+  /** One request as the double saw it. */
+  public record Request(String method, String path, int status, boolean withToken) {}
+
+  private record Token(
+      String id,
+      String accessor,
+      List<String> policies,
+      Instant issued,
+      Instant expires,
+      Instant maxExpires,
+      long ttlSeconds,
+      boolean renewable) {}
+
+  private static final class KvVersion {
+    JsonObject data;
+    Instant created;
+    Instant deletion;
+    boolean destroyed;
+  }
+
+  private static final class KvKey {
+    final TreeMap<Integer, KvVersion> versions = new TreeMap<>();
+    int current;
+    int oldest;
+    int maxVersions;
+    boolean casRequired;
+    Map<String, String> custom;
+    Instant created;
+    Instant updated;
+  }
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final VaultSpecCheck spec;
+  private final Map<String, HclPolicy> policies = new HashMap<>();
+  private final Map<String, Token> tokens = new HashMap<>();
+  private final Map<String, KvKey> kv = new HashMap<>();
+  private final Map<String, List<KeyPair>> transitKeys = new HashMap<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final List<String> violations = new CopyOnWriteArrayList<>();
+  private final String roleId = UUID.randomUUID().toString();
+  private final String secretId = UUID.randomUUID().toString();
+  private final String rootToken = "hvs." + random(24);
+  private List<String> appRolePolicies = List.of("default", "broker");
+  private Duration tokenTtl = Duration.ofMinutes(20);
+  private Duration tokenMaxTtl = Duration.ofHours(2);
+  private Duration clockOffset = Duration.ZERO;
+  private boolean sealed;
+  private boolean unreachable;
+  private int throttle;
+  private int mountMaxVersions;
+  private boolean mountCasRequired = true;
+
+  private VaultDouble(Vertx vertx) {
+    this.vertx = vertx;
+    this.spec =
+        VaultSpecCheck.load(
+            Map.of(
+                "kv_v2_mount_path", KV_MOUNT,
+                "transit_mount_path", TRANSIT_MOUNT,
+                "approle_mount_path", APPROLE_MOUNT));
+    policies.put("default", HclPolicy.parse("default", DEFAULT_POLICY));
+    loadPolicies();
+    tokens.put(
+        rootToken, new Token(rootToken, random(24), List.of("root"), now(), null, null, 0, false));
+    transitKeys.put(TRANSIT_KEY, new ArrayList<>(List.of(newKeyPair())));
+    this.server = vertx.createHttpServer().requestHandler(this::handle);
+  }
+
+  /** Starts a double on a free port of 127.0.0.1, with its own Vert.x instance. */
+  public static VaultDouble start() {
+    VaultDouble vault = new VaultDouble(Vertx.vertx());
+    Await.result(vault.server.listen(0, "127.0.0.1"));
+    return vault;
+  }
+
+  /** {@code http://127.0.0.1:<port>}, for {@code VAULT_ADDR}. */
+  public String address() {
+    return "http://127.0.0.1:" + server.actualPort();
+  }
+
+  public String roleId() {
+    return roleId;
+  }
+
+  public String secretId() {
+    return secretId;
+  }
+
+  /** Whether requests are checked against the Vault spec (false when the spec is absent). */
+  public boolean specChecked() {
+    return spec.enabled();
+  }
+
+  // ---- set-up hooks ----------------------------------------------------------------------
+
+  /** Adds (or replaces) a policy, e.g. a deliberately too small one. */
+  public synchronized void addPolicy(String name, String hcl) {
+    policies.put(name, HclPolicy.parse(name, hcl));
+  }
+
+  /** The policies AppRole logins get (default: {@code default} and {@code broker}). */
+  public synchronized void appRolePolicies(String... names) {
+    appRolePolicies = List.of(names);
+  }
+
+  /** TTL and max TTL of tokens issued from now on (like the role's token_ttl/token_max_ttl). */
+  public synchronized void tokenTtl(Duration ttl, Duration maxTtl) {
+    tokenTtl = ttl;
+    tokenMaxTtl = maxTtl;
+  }
+
+  /** A service token with {@code policyNames} (for {@code VAULT_TOKEN} set-ups). */
+  public synchronized String issueToken(Duration ttl, String... policyNames) {
+    Token token = newToken(List.of(policyNames), ttl, tokenMaxTtl);
+    return token.id();
+  }
+
+  // ---- fault hooks -----------------------------------------------------------------------
+
+  public synchronized void seal() {
+    sealed = true;
+  }
+
+  public synchronized void unseal() {
+    sealed = false;
+  }
+
+  /** While true, every connection is closed without an answer (Vault down). */
+  public synchronized void unreachable(boolean down) {
+    unreachable = down;
+  }
+
+  /** The next {@code n} requests are answered 429 (rate-limit quota). */
+  public synchronized void throttleNext(int n) {
+    throttle = n;
+  }
+
+  /** Moves the double's clock forward (token TTLs, created times). */
+  public synchronized void advance(Duration duration) {
+    clockOffset = clockOffset.plus(duration);
+  }
+
+  /** Every token issued so far expires now (the next use answers 403 invalid token). */
+  public synchronized void expireAllTokens() {
+    Instant now = now();
+    tokens.replaceAll(
+        (id, t) ->
+            t.policies().contains("root")
+                ? t
+                : new Token(
+                    t.id(),
+                    t.accessor(),
+                    t.policies(),
+                    t.issued(),
+                    now,
+                    now,
+                    t.ttlSeconds(),
+                    t.renewable()));
+  }
+
+  // ---- observation -----------------------------------------------------------------------
+
+  public List<Request> requests() {
+    return List.copyOf(requests);
+  }
+
+  /** Requests matching {@code filter}. */
+  public long count(Predicate<Request> filter) {
+    return requests.stream().filter(filter).count();
+  }
+
+  /** Requests that did not match the Vault spec (must stay empty). */
+  public List<String> specViolations() {
+    return List.copyOf(violations);
+  }
+
+  /** How many AppRole logins succeeded. */
+  public long logins() {
+    return count(r -> r.path().startsWith("auth/" + APPROLE_MOUNT + "/login") && r.status() == 200);
+  }
+
+  /** The stored versions of {@code salesunits/<msn>}, for assertions (test code only). */
+  public synchronized int currentVersion(String msn) {
+    KvKey key = kv.get("salesunits/" + msn);
+    return key == null ? 0 : key.current;
+  }
+
+  /** The custom_metadata of {@code salesunits/<msn>}. */
+  public synchronized Map<String, String> customMetadata(String msn) {
+    KvKey key = kv.get("salesunits/" + msn);
+    return key == null || key.custom == null ? Map.of() : Map.copyOf(key.custom);
+  }
+
+  @Override
+  public void close() {
+    Await.result(server.close());
+    Await.result(vertx.close());
+  }
+
+  // ---- request handling ------------------------------------------------------------------
+
+  private void handle(HttpServerRequest req) {
+    req.body()
+        .onSuccess(body -> respond(req, body))
+        .onFailure(failure -> req.response().setStatusCode(400).end());
+  }
+
+  private synchronized void respond(HttpServerRequest req, Buffer rawBody) {
+    if (unreachable) {
+      req.connection().close();
+      return;
+    }
+    String uri = req.path();
+    String method = req.method().name();
+    boolean withToken = token(req) != null;
+    Reply reply;
+    if (!uri.startsWith("/v1/")) {
+      reply = errors(404, "unsupported path");
+    } else {
+      String path = uri.substring(4);
+      Map<String, List<String>> query = query(req.params());
+      JsonObject body;
+      try {
+        body = rawBody.length() == 0 ? null : rawBody.toJsonObject();
+      } catch (RuntimeException e) {
+        body = null;
+        reply = errors(400, "failed to parse JSON input");
+        record(req, method, path, reply, withToken);
+        return;
+      }
+      List<String> problems = spec.check(method, path, query, body);
+      if (!problems.isEmpty()) {
+        violations.addAll(problems);
+        reply = errors(400, "request does not match the Vault API description: " + problems);
+      } else {
+        reply = route(req, method, path, query, body);
+      }
+      record(req, method, path, reply, withToken);
+      return;
+    }
+    record(req, method, uri, reply, withToken);
+  }
+
+  private void record(
+      HttpServerRequest req, String method, String path, Reply reply, boolean withToken) {
+    requests.add(new Request(method, path, reply.status(), withToken));
+    var response = req.response().setStatusCode(reply.status());
+    if (reply.body() != null) {
+      response.putHeader("Content-Type", "application/json").end(reply.body().encode());
+    } else {
+      response.end();
+    }
+  }
+
+  private record Reply(int status, JsonObject body) {}
+
+  private Reply route(
+      HttpServerRequest req,
+      String method,
+      String path,
+      Map<String, List<String>> query,
+      JsonObject body) {
+    if (path.equals("sys/health")) {
+      return health();
+    }
+    if (sealed) {
+      return errors(503, "Vault is sealed");
+    }
+    if (throttle > 0) {
+      throttle--;
+      return errors(429, "request path \"" + path + "\": rate limit quota exceeded");
+    }
+    if (path.equals("auth/" + APPROLE_MOUNT + "/login") && method.equals("POST")) {
+      return login(body);
+    }
+    String tokenId = token(req);
+    if (tokenId == null) {
+      return errors(403, "permission denied");
+    }
+    Token token = tokens.get(tokenId);
+    if (token == null || (token.expires() != null && !now().isBefore(token.expires()))) {
+      return errors(403, INVALID_TOKEN);
+    }
+    boolean list = method.equals("LIST") || "true".equals(first(query, "list"));
+    String capability = capability(method, path, list);
+    HclPolicy.Acl acl =
+        new HclPolicy.Acl(
+            token.policies().stream().map(policies::get).filter(p -> p != null).toList(),
+            token.policies().contains("root"));
+    if (!acl.allows(path, capability)) {
+      return errors(403, PERMISSION_DENIED);
+    }
+    if (path.equals("auth/token/lookup-self") && method.equals("GET")) {
+      return lookupSelf(token);
+    }
+    if (path.equals("auth/token/renew-self") && isWrite(method)) {
+      return renewSelf(token, body);
+    }
+    String kvPrefix = KV_MOUNT + "/";
+    if (path.startsWith(kvPrefix)) {
+      return kv(method, path.substring(kvPrefix.length()), query, body, list);
+    }
+    String transitPrefix = TRANSIT_MOUNT + "/";
+    if (path.startsWith(transitPrefix)) {
+      return transit(method, path.substring(transitPrefix.length()), body);
+    }
+    return errors(404, "unsupported path");
+  }
+
+  /** The capability a request needs, with Vault's existence check for create vs update. */
+  private String capability(String method, String path, boolean list) {
+    return switch (method) {
+      case "GET" -> list ? "list" : "read";
+      case "LIST" -> "list";
+      case "DELETE" -> "delete";
+      case "PATCH" -> "patch";
+      default -> exists(path) ? "update" : "create";
+    };
+  }
+
+  private boolean exists(String path) {
+    String kvPrefix = KV_MOUNT + "/";
+    if (path.startsWith(kvPrefix + "data/") || path.startsWith(kvPrefix + "metadata/")) {
+      String rest = path.substring(kvPrefix.length());
+      return kv.containsKey(rest.substring(rest.indexOf('/') + 1));
+    }
+    if (path.startsWith(TRANSIT_MOUNT + "/keys/")) {
+      return transitKeys.containsKey(path.substring((TRANSIT_MOUNT + "/keys/").length()));
+    }
+    // paths without an existence check (login, renew-self, transit sign, config …) are updates
+    return true;
+  }
+
+  // ---- auth ------------------------------------------------------------------------------
+
+  private Reply login(JsonObject body) {
+    if (body == null
+        || !roleId.equals(body.getString("role_id"))
+        || !secretId.equals(body.getString("secret_id"))) {
+      return errors(400, "invalid role or secret ID");
+    }
+    Token token = newToken(appRolePolicies, tokenTtl, tokenMaxTtl);
+    return ok(envelope(null, authBlock(token, token.ttlSeconds()), null));
+  }
+
+  private Reply lookupSelf(Token token) {
+    long ttl =
+        token.expires() == null
+            ? 0
+            : Math.max(0, Duration.between(now(), token.expires()).toSeconds());
+    JsonObject data =
+        new JsonObject()
+            .put("accessor", token.accessor())
+            .put("creation_time", token.issued().getEpochSecond())
+            .put("creation_ttl", token.ttlSeconds())
+            .put("display_name", "approle")
+            .put("entity_id", "")
+            .put("expire_time", token.expires() == null ? null : token.expires().toString())
+            .put("explicit_max_ttl", 0)
+            .put("id", token.id())
+            .put("identity_policies", new JsonArray())
+            .put("issue_time", token.issued().toString())
+            .put("meta", new JsonObject())
+            .put("num_uses", 0)
+            .put("orphan", true)
+            .put("path", "auth/" + APPROLE_MOUNT + "/login")
+            .put("policies", new JsonArray(token.policies()))
+            .put("renewable", token.renewable())
+            .put("ttl", ttl)
+            .put("type", "service");
+    return ok(envelope(data, null, null));
+  }
+
+  private Reply renewSelf(Token token, JsonObject body) {
+    if (!token.renewable()) {
+      return errors(400, "lease is not renewable");
+    }
+    long requested = token.ttlSeconds();
+    if (body != null && body.getValue("increment") instanceof Number n && n.longValue() > 0) {
+      requested = n.longValue();
+    }
+    Instant now = now();
+    Instant wanted = now.plusSeconds(requested);
+    JsonArray warnings = null;
+    Instant expires = wanted;
+    if (token.maxExpires() != null && wanted.isAfter(token.maxExpires())) {
+      expires = token.maxExpires();
+      warnings =
+          new JsonArray()
+              .add(
+                  "TTL of \""
+                      + requested
+                      + "s\" exceeded the effective max_ttl of \""
+                      + Duration.between(now, expires).toSeconds()
+                      + "s\"; TTL value is capped accordingly");
+    }
+    Token renewed =
+        new Token(
+            token.id(),
+            token.accessor(),
+            token.policies(),
+            token.issued(),
+            expires,
+            token.maxExpires(),
+            token.ttlSeconds(),
+            true);
+    tokens.put(token.id(), renewed);
+    return ok(
+        envelope(null, authBlock(renewed, Duration.between(now, expires).toSeconds()), warnings));
+  }
+
+  private Token newToken(List<String> policyNames, Duration ttl, Duration maxTtl) {
+    Instant now = now();
+    String id = "hvs." + random(24);
+    Token token =
+        new Token(
+            id,
+            random(24),
+            List.copyOf(policyNames),
+            now,
+            now.plus(ttl),
+            now.plus(maxTtl),
+            ttl.toSeconds(),
+            true);
+    tokens.put(id, token);
+    return token;
+  }
+
+  private static JsonObject authBlock(Token token, long leaseSeconds) {
+    JsonArray policyNames = new JsonArray(token.policies());
+    return new JsonObject()
+        .put("client_token", token.id())
+        .put("accessor", token.accessor())
+        .put("policies", policyNames)
+        .put("token_policies", policyNames.copy())
+        .put("metadata", new JsonObject().put("role_name", "refund-broker"))
+        .put("lease_duration", leaseSeconds)
+        .put("renewable", token.renewable())
+        .put("entity_id", UUID.randomUUID().toString())
+        .put("token_type", "service")
+        .put("orphan", true)
+        .putNull("mfa_requirement")
+        .put("num_uses", 0);
+  }
+
+  // ---- sys/health ------------------------------------------------------------------------
+
+  private Reply health() {
+    JsonObject body =
+        new JsonObject()
+            .put("initialized", true)
+            .put("sealed", sealed)
+            .put("standby", false)
+            .put("performance_standby", false)
+            .put("replication_performance_mode", "disabled")
+            .put("replication_dr_mode", "disabled")
+            .put("server_time_utc", now().getEpochSecond())
+            .put("version", "1.15.0-double");
+    if (!sealed) {
+      body.put("cluster_name", "vault-double").put("cluster_id", "double");
+    }
+    return new Reply(sealed ? 503 : 200, body);
+  }
+
+  // ---- KV v2 -----------------------------------------------------------------------------
+
+  private Reply kv(
+      String method, String rest, Map<String, List<String>> query, JsonObject body, boolean list) {
+    int slash = rest.indexOf('/');
+    String area = slash < 0 ? rest : rest.substring(0, slash);
+    String key = slash < 0 ? "" : rest.substring(slash + 1);
+    if (area.equals("config")) {
+      if (isWrite(method) && body != null) {
+        mountMaxVersions = body.getInteger("max_versions", mountMaxVersions);
+        mountCasRequired = body.getBoolean("cas_required", mountCasRequired);
+        return new Reply(204, null);
+      }
+      return ok(
+          envelope(
+              new JsonObject()
+                  .put("max_versions", mountMaxVersions)
+                  .put("cas_required", mountCasRequired)
+                  .put("delete_version_after", "0s"),
+              null,
+              null));
+    }
+    if (key.isEmpty()) {
+      return errors(404, "unsupported path");
+    }
+    return switch (area) {
+      case "data" ->
+          switch (method) {
+            case "GET" -> kvRead(key, query);
+            case "POST", "PUT" -> kvWrite(key, body);
+            case "DELETE" -> kvSoftDelete(key);
+            default -> errors(405, "unsupported operation");
+          };
+      case "metadata" ->
+          list
+              ? kvList(key)
+              : switch (method) {
+                case "GET" -> kvMetadata(key);
+                case "POST", "PUT" -> kvWriteMetadata(key, body);
+                case "DELETE" -> {
+                  kv.remove(key);
+                  yield new Reply(204, null);
+                }
+                default -> errors(405, "unsupported operation");
+              };
+      case "delete", "undelete", "destroy" -> kvVersions(area, key, body);
+      default -> errors(404, "unsupported path");
+    };
+  }
+
+  private Reply kvRead(String key, Map<String, List<String>> query) {
+    KvKey k = kv.get(key);
+    if (k == null || k.current == 0) {
+      return errors(404);
+    }
+    int version = k.current;
+    String wanted = first(query, "version");
+    if (wanted != null) {
+      try {
+        int v = Integer.parseInt(wanted);
+        version = v == 0 ? k.current : v;
+      } catch (NumberFormatException e) {
+        return errors(400, "invalid version");
+      }
+    }
+    KvVersion v = k.versions.get(version);
+    if (v == null) {
+      return errors(404);
+    }
+    JsonObject metadata = versionMetadata(k, version, v);
+    if (v.destroyed || (v.deletion != null && !v.deletion.isAfter(now()))) {
+      return new Reply(
+          404, envelope(new JsonObject().putNull("data").put("metadata", metadata), null, null));
+    }
+    return ok(
+        envelope(
+            new JsonObject().put("data", v.data.copy()).put("metadata", metadata), null, null));
+  }
+
+  private Reply kvWrite(String key, JsonObject body) {
+    if (body == null || !(body.getValue("data") instanceof JsonObject data)) {
+      return errors(400, "no data provided");
+    }
+    KvKey k = kv.get(key);
+    Integer cas = null;
+    JsonObject options = body.getJsonObject("options");
+    if (options != null && options.containsKey("cas")) {
+      Object raw = options.getValue("cas");
+      try {
+        cas = raw instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(raw));
+      } catch (NumberFormatException e) {
+        return errors(400, "error parsing check-and-set parameter");
+      }
+    }
+    boolean casRequired = mountCasRequired || (k != null && k.casRequired);
+    if (cas == null && casRequired) {
+      return errors(400, "check-and-set parameter required for this call");
+    }
+    int current = k == null ? 0 : k.current;
+    if (cas != null && cas != current) {
+      return errors(400, "check-and-set parameter did not match the current version");
+    }
+    if (k == null) {
+      k = new KvKey();
+      k.created = now();
+      kv.put(key, k);
+    }
+    KvVersion v = new KvVersion();
+    v.data = data.copy();
+    v.created = now();
+    int version = k.current + 1;
+    k.current = version;
+    k.updated = v.created;
+    k.versions.put(version, v);
+    int max = Math.max(k.maxVersions, mountMaxVersions);
+    max = max == 0 ? 10 : max;
+    while (k.versions.size() > max) {
+      k.versions.pollFirstEntry();
+      k.oldest = k.versions.firstKey();
+    }
+    return ok(envelope(versionMetadata(k, version, v), null, null));
+  }
+
+  private Reply kvSoftDelete(String key) {
+    KvKey k = kv.get(key);
+    if (k != null && k.versions.containsKey(k.current)) {
+      KvVersion v = k.versions.get(k.current);
+      if (v.deletion == null && !v.destroyed) {
+        v.deletion = now();
+      }
+    }
+    return new Reply(204, null);
+  }
+
+  private Reply kvVersions(String area, String key, JsonObject body) {
+    JsonArray versions = body == null ? null : body.getJsonArray("versions");
+    if (versions == null || versions.isEmpty()) {
+      return errors(
+          400,
+          area.equals("destroy") ? "no version number provided" : "No version number provided");
+    }
+    KvKey k = kv.get(key);
+    if (k != null) {
+      for (Object n : versions) {
+        KvVersion v = k.versions.get(((Number) n).intValue());
+        if (v == null || v.destroyed) {
+          continue;
+        }
+        switch (area) {
+          case "delete" -> v.deletion = v.deletion == null ? now() : v.deletion;
+          case "undelete" -> v.deletion = null;
+          default -> {
+            v.destroyed = true;
+            v.data = null;
+          }
+        }
+      }
+    }
+    return new Reply(204, null);
+  }
+
+  private Reply kvMetadata(String key) {
+    KvKey k = kv.get(key);
+    if (k == null) {
+      return errors(404);
+    }
+    JsonObject versions = new JsonObject();
+    k.versions.forEach(
+        (n, v) ->
+            versions.put(
+                Integer.toString(n),
+                new JsonObject()
+                    .put("created_time", time(v.created))
+                    .put("deletion_time", v.deletion == null ? "" : time(v.deletion))
+                    .put("destroyed", v.destroyed)));
+    JsonObject data =
+        new JsonObject()
+            .put("cas_required", k.casRequired)
+            .put("created_time", time(k.created))
+            .put("current_version", k.current)
+            .put("delete_version_after", "0s")
+            .put("max_versions", k.maxVersions)
+            .put("oldest_version", k.oldest)
+            .put("updated_time", time(k.updated == null ? k.created : k.updated))
+            .put(
+                "custom_metadata",
+                k.custom == null ? null : new JsonObject(new LinkedHashMap<>(k.custom)))
+            .put("versions", versions);
+    return ok(envelope(data, null, null));
+  }
+
+  private Reply kvWriteMetadata(String key, JsonObject body) {
+    if (body == null) {
+      body = new JsonObject();
+    }
+    boolean any = false;
+    for (String field :
+        List.of("max_versions", "cas_required", "delete_version_after", "custom_metadata")) {
+      any |= body.containsKey(field);
+    }
+    if (!any) {
+      return new Reply(204, null);
+    }
+    Map<String, String> custom = null;
+    if (body.containsKey("custom_metadata")) {
+      if (!(body.getValue("custom_metadata") instanceof JsonObject map)) {
+        return errors(400, "custom_metadata validation failed: not a map");
+      }
+      if (map.size() > 64) {
+        return errors(400, "custom_metadata validation failed: too many keys");
+      }
+      custom = new TreeMap<>();
+      for (String name : map.fieldNames()) {
+        Object value = map.getValue(name);
+        if (name.isEmpty()
+            || name.length() > 128
+            || !(value instanceof String s)
+            || s.isEmpty()
+            || s.length() > 512
+            || !printable(name)
+            || !printable(s)) {
+          return errors(400, "custom_metadata validation failed: invalid key or value for " + name);
+        }
+        custom.put(name, s);
+      }
+    }
+    KvKey k =
+        kv.computeIfAbsent(
+            key,
+            x -> {
+              KvKey fresh = new KvKey();
+              fresh.created = now();
+              return fresh;
+            });
+    if (body.containsKey("max_versions")) {
+      k.maxVersions = body.getInteger("max_versions");
+    }
+    if (body.containsKey("cas_required")) {
+      k.casRequired = body.getBoolean("cas_required");
+    }
+    if (custom != null) {
+      k.custom = custom;
+    }
+    k.updated = now();
+    return new Reply(204, null);
+  }
+
+  private Reply kvList(String prefix) {
+    String base = prefix.endsWith("/") ? prefix : prefix + "/";
+    Set<String> keys = new TreeSet<>();
+    for (String key : kv.keySet()) {
+      if (key.startsWith(base)) {
+        String rest = key.substring(base.length());
+        int slash = rest.indexOf('/');
+        keys.add(slash < 0 ? rest : rest.substring(0, slash + 1));
+      }
+    }
+    if (keys.isEmpty()) {
+      return errors(404);
+    }
+    return ok(
+        envelope(new JsonObject().put("keys", new JsonArray(new ArrayList<>(keys))), null, null));
+  }
+
+  private JsonObject versionMetadata(KvKey k, int version, KvVersion v) {
+    return new JsonObject()
+        .put("created_time", time(v.created))
+        .put(
+            "custom_metadata",
+            k.custom == null ? null : new JsonObject(new LinkedHashMap<>(k.custom)))
+        .put("deletion_time", v.deletion == null ? "" : time(v.deletion))
+        .put("destroyed", v.destroyed)
+        .put("version", version);
+  }
+
+  // ---- Transit ---------------------------------------------------------------------------
+
+  private Reply transit(String method, String rest, JsonObject body) {
+    if (rest.startsWith("keys/")) {
+      String name = rest.substring("keys/".length());
+      if (isWrite(method)) {
+        if (body != null && !"ed25519".equals(body.getString("type", "ed25519"))) {
+          return errors(400, "the double only implements ed25519 keys");
+        }
+        transitKeys.computeIfAbsent(name, n -> new ArrayList<>(List.of(newKeyPair())));
+        return new Reply(204, null);
+      }
+      List<KeyPair> versions = transitKeys.get(name);
+      if (versions == null || !method.equals("GET")) {
+        return errors(404);
+      }
+      JsonObject keys = new JsonObject();
+      for (int i = 0; i < versions.size(); i++) {
+        byte[] spki = versions.get(i).getPublic().getEncoded();
+        byte[] raw = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+        keys.put(
+            Integer.toString(i + 1),
+            new JsonObject()
+                .put("creation_time", time(now()))
+                .put("name", "ed25519")
+                .put("public_key", Base64.getEncoder().encodeToString(raw)));
+      }
+      return ok(
+          envelope(
+              new JsonObject()
+                  .put("name", name)
+                  .put("type", "ed25519")
+                  .put("latest_version", versions.size())
+                  .put("min_decryption_version", 1)
+                  .put("min_encryption_version", 0)
+                  .put("supports_signing", true)
+                  .put("keys", keys),
+              null,
+              null));
+    }
+    if (rest.startsWith("sign/") && isWrite(method)) {
+      List<KeyPair> versions = transitKeys.get(rest.substring("sign/".length()));
+      if (versions == null) {
+        return errors(400, "signing key not found");
+      }
+      String input = body == null ? null : body.getString("input");
+      if (input == null) {
+        return errors(400, "missing input to process");
+      }
+      try {
+        Signature signer = Signature.getInstance("Ed25519");
+        signer.initSign(versions.get(versions.size() - 1).getPrivate());
+        signer.update(Base64.getDecoder().decode(input));
+        String signature =
+            "vault:v" + versions.size() + ":" + Base64.getEncoder().encodeToString(signer.sign());
+        return ok(
+            envelope(
+                new JsonObject().put("signature", signature).put("key_version", versions.size()),
+                null,
+                null));
+      } catch (IllegalArgumentException e) {
+        return errors(400, "unable to decode input as base64");
+      } catch (GeneralSecurityException e) {
+        return errors(500, "signing failed");
+      }
+    }
+    return errors(404, "unsupported path");
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private void loadPolicies() {
+    try (var files = Files.list(POLICY_DIR)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".hcl")).toList()) {
+        String name = file.getFileName().toString().replace(".hcl", "");
+        policies.put(name, HclPolicy.parse(name, Files.readString(file)));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot read the policies in " + POLICY_DIR.toAbsolutePath(), e);
+    }
+    if (!policies.containsKey("broker")) {
+      throw new IllegalStateException("no broker.hcl in " + POLICY_DIR.toAbsolutePath());
+    }
+  }
+
+  private Instant now() {
+    return Instant.now().plus(clockOffset).truncatedTo(ChronoUnit.MICROS);
+  }
+
+  private static String time(Instant instant) {
+    return instant == null ? "" : instant.toString();
+  }
+
+  private static boolean isWrite(String method) {
+    return method.equals("POST") || method.equals("PUT");
+  }
+
+  private static String token(HttpServerRequest req) {
+    String token = req.getHeader("X-Vault-Token");
+    if (token == null) {
+      String auth = req.getHeader("Authorization");
+      if (auth != null && auth.startsWith("Bearer ")) {
+        token = auth.substring(7);
+      }
+    }
+    return token == null || token.isEmpty() ? null : token;
+  }
+
+  private static Map<String, List<String>> query(MultiMap params) {
+    Map<String, List<String>> query = new LinkedHashMap<>();
+    for (String name : params.names()) {
+      query.put(name, params.getAll(name));
+    }
+    return query;
+  }
+
+  private static String first(Map<String, List<String>> query, String name) {
+    List<String> values = query.get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
+  private static boolean printable(String s) {
+    return s.chars().allMatch(c -> c >= 0x20 && c != 0x7F);
+  }
+
+  private static JsonObject envelope(JsonObject data, JsonObject auth, JsonArray warnings) {
+    return new JsonObject()
+        .put("request_id", UUID.randomUUID().toString())
+        .put("lease_id", "")
+        .put("renewable", false)
+        .put("lease_duration", 0)
+        .put("data", data)
+        .putNull("wrap_info")
+        .put("warnings", warnings)
+        .put("auth", auth)
+        .put("mount_type", data == null ? "" : "kv");
+  }
+
+  private static Reply ok(JsonObject body) {
+    return new Reply(200, body);
+  }
+
+  private static Reply errors(int status, String... messages) {
+    return new Reply(status, new JsonObject().put("errors", new JsonArray(List.of(messages))));
+  }
+
+  private static KeyPair newKeyPair() {
+    try {
+      return KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String random(int length) {
+    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    var rnd = new java.security.SecureRandom();
+    StringBuilder s = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      s.append(alphabet.charAt(rnd.nextInt(alphabet.length())));
+    }
+    return s.toString();
+  }
+}

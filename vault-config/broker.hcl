@@ -1,0 +1,41 @@
+# Vault policy of the refund broker (bound to its AppRole by setup.sh).
+#
+# Least privilege: each rule below is a call the broker makes, and nothing else is granted.
+# Paths assume the defaults VAULT_KV_MOUNT=refund-broker, VAULT_TRANSIT_MOUNT=transit and
+# VAULT_TRANSIT_KEY=refund-broker-audit; setup.sh rewrites them when you choose other names.
+# Token lookup-self / renew-self come from Vault's built-in "default" policy, which setup.sh
+# leaves attached to the broker's tokens.
+#
+# Not granted, on purpose: "delete" on data/ (soft-delete), anything on delete/, undelete/ and
+# destroy/, "delete" on metadata/ (it would wipe every version of a store's keys), "list"
+# anywhere (the broker never enumerates stores), "patch", sys/*, and every other mount.
+
+# Store keys, one secret per sales unit (salesunits/<msn>):
+#   read   - the current keys (GET data/…) and an old version for a rollback (?version=N;
+#            KV v2 policies cannot restrict the version parameter)
+#   create - the first keys of a store: Vault requires "create" while the key has no metadata
+#   update - every later rotation or rollback (the key exists); always sent with check-and-set
+path "refund-broker/data/salesunits/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+# Version metadata of a store's keys:
+#   read   - current_version (the check-and-set value), created_time per version and the
+#            custom_metadata rotation bookkeeping shown by GET …/credentials
+#   update - write custom_metadata (rotated_by, rotated_at, validated_at, …) after a rotation;
+#            the data write above has always created the metadata by then, so "create" is not
+#            needed (and would let the broker set max_versions/cas_required on new keys)
+path "refund-broker/metadata/salesunits/*" {
+  capabilities = ["read", "update"]
+}
+
+# Audit checkpoints are signed with the Transit ed25519 key; the private key never leaves Vault.
+#   update - POST transit/sign/<key>
+path "transit/sign/refund-broker-audit" {
+  capabilities = ["update"]
+}
+
+#   read   - GET transit/keys/<key>: the public key auditors verify checkpoints with
+path "transit/keys/refund-broker-audit" {
+  capabilities = ["read"]
+}
