@@ -2,6 +2,7 @@ package io.refundbroker.sandbox;
 
 import io.refundbroker.sandbox.SandboxVipps.Answer;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class VippsSandbox {
   private static final Logger LOG = LoggerFactory.getLogger(VippsSandbox.class);
   private static final String DROP = "sandbox.drop";
+  private static final String COUNTED = "sandbox.counted";
   private static final int MAX_RECORDED = 10_000;
   private static final Pattern PAYMENT_PATH =
       Pattern.compile("^/(?:epayment/v1|ecomm/v2)/payments/([^/]+)");
@@ -57,6 +59,8 @@ public final class VippsSandbox {
   private final Deque<RecordedRequest> recorded = new ArrayDeque<>();
   private final List<Consumer<RecordedRequest>> listeners = new CopyOnWriteArrayList<>();
   private final List<ActiveFault> faults = new ArrayList<>();
+  private final List<Promise<Void>> idleWaiters = new ArrayList<>();
+  private int inFlight;
   private HttpServer server;
 
   /** A fault with its remaining count and random source. */
@@ -155,6 +159,19 @@ public final class VippsSandbox {
             ctx ->
                 reply(ctx, vipps.ecomDetails(ctx.pathParam("orderId"), ctx.request().headers())));
     router.route().handler(ctx -> reply(ctx, SandboxVipps.notFound()));
+    router
+        .route()
+        .failureHandler(
+            ctx -> {
+              LOG.warn(
+                  "sandbox failed to handle {} {}: {}",
+                  ctx.request().method(),
+                  ctx.request().path(),
+                  ctx.failure() == null
+                      ? ctx.statusCode()
+                      : ctx.failure().getClass().getSimpleName());
+              reply(ctx, SandboxVipps.faultAnswer(ctx.request().path(), 500));
+            });
     return router;
   }
 
@@ -173,6 +190,10 @@ public final class VippsSandbox {
             request.headers().entries(),
             ctx.body() == null ? null : ctx.body().buffer(),
             clock.instant());
+    synchronized (idleWaiters) {
+      inFlight++;
+    }
+    ctx.put(COUNTED, Boolean.TRUE);
     synchronized (recorded) {
       recorded.addLast(record);
       if (recorded.size() > MAX_RECORDED) {
@@ -199,7 +220,10 @@ public final class VippsSandbox {
     switch (fault.kind()) {
       case LATENCY -> vertx.setTimer(Math.max(1, fault.latency().toMillis()), id -> ctx.next());
       case STATUS -> reply(ctx, SandboxVipps.faultAnswer(path, fault.status()));
-      case RESET -> request.connection().close();
+      case RESET -> {
+        done(ctx);
+        request.connection().close();
+      }
       case APPLY_THEN_DROP -> {
         ctx.put(DROP, Boolean.TRUE);
         ctx.next();
@@ -239,7 +263,8 @@ public final class VippsSandbox {
     }
   }
 
-  private static void reply(RoutingContext ctx, Answer answer) {
+  private void reply(RoutingContext ctx, Answer answer) {
+    done(ctx);
     if (Boolean.TRUE.equals(ctx.get(DROP))) {
       ctx.request().connection().close();
       return;
@@ -253,7 +278,37 @@ public final class VippsSandbox {
         .end(answer.body());
   }
 
+  /** Marks a recorded request as handled (once), waking {@link #whenIdle()} waiters at zero. */
+  private void done(RoutingContext ctx) {
+    if (ctx.remove(COUNTED) == null) {
+      return;
+    }
+    List<Promise<Void>> wake = List.of();
+    synchronized (idleWaiters) {
+      if (--inFlight == 0) {
+        wake = List.copyOf(idleWaiters);
+        idleWaiters.clear();
+      }
+    }
+    wake.forEach(Promise::tryComplete);
+  }
+
   // ------------------------------------------------------------------------------- Java API
+
+  /**
+   * Completes once every Vipps API request received so far has been handled (answered, dropped or
+   * reset) — e.g. after a latency fault, when the delayed requests have been applied or replayed.
+   */
+  public Future<Void> whenIdle() {
+    synchronized (idleWaiters) {
+      if (inFlight == 0) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> promise = Promise.promise();
+      idleWaiters.add(promise);
+      return promise.future();
+    }
+  }
 
   /** The port it listens on. */
   public int port() {
