@@ -59,7 +59,12 @@ public record Fault(
     }
 
     public static Kind fromWireName(String name) {
-      return valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+      try {
+        return valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "kind must be one of latency, status, reset, apply-then-drop");
+      }
     }
   }
 
@@ -79,7 +84,11 @@ public record Fault(
     }
 
     public static Target fromWireName(String name) {
-      return valueOf(name.toUpperCase(Locale.ROOT));
+      try {
+        return valueOf(name.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("target must be one of token, refund, read, any");
+      }
     }
   }
 

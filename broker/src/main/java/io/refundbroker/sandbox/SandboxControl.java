@@ -163,7 +163,7 @@ final class SandboxControl {
         new SandboxPayment(
             required(body, "msn"),
             required(body, "reference"),
-            VippsApi.fromWireName(body.getString("api", "epayment")),
+            api(body.getString("api", "epayment")),
             new Money(captured.getLong("value"), captured.getString("currency", "NOK")),
             createdAt,
             capturedAt);
@@ -278,6 +278,14 @@ final class SandboxControl {
     return new JsonObject()
         .put("tokenLifetimeSeconds", sandbox.tokenLifetime().getSeconds())
         .put("refundCallsPerMinute", sandbox.refundCallsPerMinute());
+  }
+
+  private static VippsApi api(String name) {
+    try {
+      return VippsApi.fromWireName(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("api must be epayment or ecom");
+    }
   }
 
   private static String required(JsonObject body, String field) {
