@@ -53,8 +53,13 @@ public final class VippsContract {
    * the three specs.
    */
   public static Optional<Path> specsDir() {
+    return specsDir(System.getenv());
+  }
+
+  /** {@link #specsDir()} for a given environment. */
+  static Optional<Path> specsDir(Map<String, String> environment) {
     for (String variable : List.of("CONTRACTS_DIR", "CONTRACTS_DIR_DEFAULT")) {
-      String value = System.getenv(variable);
+      String value = environment.get(variable);
       if (value == null || value.isBlank()) {
         continue;
       }
