@@ -10,6 +10,7 @@ import io.refundbroker.vipps.RefundOutcome.Kind;
 import io.refundbroker.vipps.RefundOutcome.RejectReason;
 import io.refundbroker.vipps.VippsErrors.Meaning;
 import io.refundbroker.vipps.VippsErrors.Verdict;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -176,8 +177,7 @@ public final class VippsClient implements VippsGateway {
                     (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
                 .setKeepAlive(true)
                 .setFollowRedirects(false)
-                .setUserAgent(config.systemName() + "/" + config.systemVersion())
-                .setLogActivity(false),
+                .setUserAgent(config.systemName() + "/" + config.systemVersion()),
             new PoolOptions().setHttp1MaxSize(64));
     this.tokens = new AccessTokenCache(this::fetchToken, clock);
     this.metrics = new VippsMetrics(registry, tokens::size);
@@ -205,6 +205,9 @@ public final class VippsClient implements VippsGateway {
   }
 
   private static RefundOutcome refuseBeforeSending(RefundCall call) {
+    if (call.reference() == null || call.amount() == null || call.api() == null) {
+      return invalid("a refund needs an API flavour, a reference and an amount");
+    }
     StoreCredentials c = call.credentials();
     String key = call.idempotencyKey();
     if (!MSN.matcher(c.msn()).matches()) {
@@ -363,7 +366,7 @@ public final class VippsClient implements VippsGateway {
     event
         .setMessage("vipps refund " + outcome.kind().name().toLowerCase(java.util.Locale.ROOT))
         .addKeyValue("msn", call.credentials().msn())
-        .addKeyValue("api", call.api().wireName())
+        .addKeyValue("api", call.api() == null ? "none" : call.api().wireName())
         .addKeyValue("reference", call.reference())
         .addKeyValue("attempts", attempts)
         .addKeyValue("status", outcome.httpStatus())
@@ -412,7 +415,31 @@ public final class VippsClient implements VippsGateway {
                 }
               });
     }
-    return current.snapshot();
+    return onCallerContext(current.snapshot());
+  }
+
+  /**
+   * A shared future (one token fetch, one payment read) completes on the thread of whichever call
+   * started it; this brings the continuation back to the caller's own context, so a verticle's
+   * handlers keep running on its event loop.
+   */
+  private static <T> Future<T> onCallerContext(Future<T> shared) {
+    Context context = Vertx.currentContext();
+    if (context == null || shared.isComplete()) {
+      return shared;
+    }
+    Promise<T> local = Promise.promise();
+    shared.onComplete(
+        done ->
+            context.runOnContext(
+                ignored -> {
+                  if (done.succeeded()) {
+                    local.complete(done.result());
+                  } else {
+                    local.fail(done.cause());
+                  }
+                }));
+    return local.future();
   }
 
   private void forgetPayment(String msn, VippsApi api, String reference) {
@@ -769,7 +796,9 @@ public final class VippsClient implements VippsGateway {
 
   private Future<Result> attempt(Spec spec, int attempt, boolean reauthorized, boolean ambiguous) {
     Future<AccessToken> token =
-        spec.bearer() ? tokens.get(spec.credentials()) : Future.succeededFuture(null);
+        spec.bearer()
+            ? onCallerContext(tokens.get(spec.credentials()))
+            : Future.succeededFuture(null);
     return token.transform(
         tokenResult -> {
           if (tokenResult.failed()) {

@@ -32,10 +32,10 @@ import java.util.Map;
  * segment (after {@code #} or the last {@code /}) spelled as the FAQ title in kebab case, e.g.
  * {@code …#not-enough-refundable}; the built-in sandbox answers with exactly these types.
  */
-public final class VippsErrors {
+final class VippsErrors {
 
   /** What an error answer means for the call. */
-  public enum Meaning {
+  enum Meaning {
     /** Try again later with the same idempotency key (rate limit, lock, 5xx…). */
     TRANSIENT,
     /** The access token was refused: drop it, fetch another, retry once. */
@@ -54,7 +54,7 @@ public final class VippsErrors {
    * @param code the Vipps error identifier (problem type segment or eCom errorCode), or null
    * @param detail our own short description (never upstream free text)
    */
-  public record Verdict(Meaning meaning, RejectReason reason, String code, String detail) {}
+  record Verdict(Meaning meaning, RejectReason reason, String code, String detail) {}
 
   private record Known(Meaning meaning, RejectReason reason, String text) {}
 
@@ -140,7 +140,7 @@ public final class VippsErrors {
    * Classifies a non-2xx answer from the {@code api} flavour's endpoints (the access-token endpoint
    * counts as either).
    */
-  public static Verdict classify(VippsApi api, int status, Buffer body) {
+  static Verdict classify(VippsApi api, int status, Buffer body) {
     if (status == 401) {
       return new Verdict(
           Meaning.UNAUTHORIZED, null, null, "Vipps refused the access token or keys (HTTP 401)");
@@ -248,7 +248,7 @@ public final class VippsErrors {
   }
 
   /** The identifying segment of an ePayment problem's {@code type}, lower-cased, or null. */
-  public static String problemType(Buffer body) {
+  static String problemType(Buffer body) {
     JsonObject json = object(body);
     if (json == null || !(json.getValue("type") instanceof String type) || type.isBlank()) {
       return null;

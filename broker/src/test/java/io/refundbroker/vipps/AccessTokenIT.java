@@ -16,7 +16,10 @@ import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.MutableClock;
 import io.refundbroker.testing.TestSandbox;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -117,6 +120,33 @@ class AccessTokenIT {
     assertThat(tokenFetches(store)).hasSize(1);
     assertThat(counter("vipps.token.fetches", "result", "ok")).isEqualTo(1.0);
     assertThat(sandbox.requestsTo("/epayment/v1/payments/" + reference + "/events")).hasSize(100);
+  }
+
+  @Test
+  void callsSharingAFetchContinueOnTheirOwnContexts() {
+    StoreCredentials store = newStore();
+    String reference = ref(store, "contexts");
+    seed(store.msn(), reference);
+    sandbox.sandbox().inject(Fault.latency(Duration.ofMillis(200)).on(Fault.Target.TOKEN));
+    List<Context> contexts = new ArrayList<>();
+    List<Future<Boolean>> sameContext = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Context context = sandbox.vertx().getOrCreateContext();
+      contexts.add(context);
+      Promise<Boolean> done = Promise.promise();
+      context.runOnContext(
+          v ->
+              client
+                  .lookupRefund(store, VippsApi.EPAYMENT, reference, "ctx-key")
+                  .onComplete(
+                      ar -> done.complete(ar.succeeded() && Vertx.currentContext() == context)));
+      sameContext.add(done.future());
+    }
+    Await.result(Future.all(sameContext));
+
+    assertThat(sameContext).allSatisfy(f -> assertThat(f.result()).isTrue());
+    assertThat(contexts.stream().distinct()).hasSize(4);
+    assertThat(tokenFetches(store)).hasSize(1);
   }
 
   @Test
