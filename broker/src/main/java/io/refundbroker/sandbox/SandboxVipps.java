@@ -452,18 +452,11 @@ final class SandboxVipps {
   }
 
   synchronized Answer epaymentPayment(String reference, MultiMap headers) {
-    IssuedToken token = authorize(headers);
-    if (token == null) {
-      return unauthorized();
+    Found found = epaymentFind(reference, headers);
+    if (found.error() != null) {
+      return found.error();
     }
-    Answer invalid = epaymentCommon(reference, headers);
-    if (invalid != null) {
-      return invalid;
-    }
-    PaymentState state = payments.get(new PaymentKey(token.msn(), reference));
-    if (state == null) {
-      return referenceNotFound(reference, token.msn());
-    }
+    PaymentState state = found.state();
     JsonObject body =
         new JsonObject()
             .put("aggregate", aggregate(state))
@@ -477,18 +470,11 @@ final class SandboxVipps {
   }
 
   synchronized Answer epaymentEvents(String reference, MultiMap headers) {
-    IssuedToken token = authorize(headers);
-    if (token == null) {
-      return unauthorized();
+    Found found = epaymentFind(reference, headers);
+    if (found.error() != null) {
+      return found.error();
     }
-    Answer invalid = epaymentCommon(reference, headers);
-    if (invalid != null) {
-      return invalid;
-    }
-    PaymentState state = payments.get(new PaymentKey(token.msn(), reference));
-    if (state == null) {
-      return referenceNotFound(reference, token.msn());
-    }
+    PaymentState state = found.state();
     JsonArray events = new JsonArray();
     for (Event event : state.events) {
       events.add(
@@ -502,6 +488,24 @@ final class SandboxVipps {
               .put("success", true));
     }
     return Answer.json(200, JSON, events);
+  }
+
+  /** A payment an ePayment read may see, or the answer that refuses the read. */
+  private record Found(PaymentState state, Answer error) {}
+
+  private Found epaymentFind(String reference, MultiMap headers) {
+    IssuedToken token = authorize(headers);
+    if (token == null) {
+      return new Found(null, unauthorized());
+    }
+    Answer invalid = epaymentCommon(reference, headers);
+    if (invalid != null) {
+      return new Found(null, invalid);
+    }
+    PaymentState state = payments.get(new PaymentKey(token.msn(), reference));
+    return state == null
+        ? new Found(null, referenceNotFound(reference, token.msn()))
+        : new Found(state, null);
   }
 
   /** Checks shared by every ePayment endpoint: the MSN header and the reference's form. */

@@ -41,6 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +61,9 @@ import org.slf4j.LoggerFactory;
  *       {@code REJECTED}; everything else is {@code UNKNOWN}. A "not enough refundable" or
  *       idempotency conflict that follows an attempt Vipps may have received is {@code UNKNOWN}
  *       too: it may be the echo of our own earlier, applied attempt.
+ *   <li><b>No access token</b>: Vipps refusing the keys is {@code REJECTED BAD_CREDENTIALS}; Vipps
+ *       not answering the token endpoint is {@code UNKNOWN} with a "not sent" detail (a later
+ *       lookup finds it not applied and the refund can be resent with the same key).
  *   <li><b>Refused before sending</b> ({@code REJECTED INVALID_REQUEST}, HTTP status 0): requests
  *       Vipps's specs do not allow — an eCom refund for an MSN that is not 5-6 digits (the eCom
  *       body's {@code merchantSerialNumber} is {@code ^\d{5,}$}, 5-6 long; such stores must use
@@ -454,6 +458,24 @@ public final class VippsClient implements VippsGateway {
                 Operation.DETAILS, api, credentials, "/ecomm/v2/payments/" + reference + "/details")
             : readSpec(
                 Operation.GET_PAYMENT, api, credentials, "/epayment/v1/payments/" + reference);
+    return read(
+        spec,
+        credentials,
+        reference,
+        body ->
+            api == VippsApi.ECOM
+                ? ecomSnapshot(reference, body)
+                : epaymentSnapshot(reference, body));
+  }
+
+  /**
+   * Runs a read and parses its 2xx body.
+   *
+   * @return fails with {@link #readProblem} for error answers, 502 {@code VIPPS_BAD_RESPONSE} when
+   *     the body cannot be parsed
+   */
+  private <T> Future<T> read(
+      Spec spec, StoreCredentials credentials, String reference, Function<Buffer, T> parser) {
     return execute(spec)
         .compose(
             result -> {
@@ -461,10 +483,7 @@ public final class VippsClient implements VippsGateway {
                 return Future.failedFuture(readProblem(result, credentials, reference));
               }
               try {
-                return Future.succeededFuture(
-                    api == VippsApi.ECOM
-                        ? ecomSnapshot(reference, result.response().body())
-                        : epaymentSnapshot(reference, result.response().body()));
+                return Future.succeededFuture(parser.apply(result.response().body()));
               } catch (RuntimeException e) {
                 return Future.failedFuture(unreadable(result));
               }
@@ -533,45 +552,40 @@ public final class VippsClient implements VippsGateway {
                 api,
                 credentials,
                 "/epayment/v1/payments/" + reference + "/events");
-    return execute(spec)
-        .compose(
-            result -> {
-              if (!result.ok()) {
-                return Future.failedFuture(readProblem(result, credentials, reference));
-              }
-              try {
-                boolean applied =
-                    api == VippsApi.ECOM
-                        ? ecomRefundLogged(result.response().body(), idempotencyKey)
-                        : epaymentRefundLogged(result.response().body(), idempotencyKey);
-                return Future.succeededFuture(
-                    applied ? RefundLookup.APPLIED : RefundLookup.NOT_APPLIED);
-              } catch (RuntimeException e) {
-                return Future.failedFuture(unreadable(result));
-              }
-            });
+    return read(
+        spec,
+        credentials,
+        reference,
+        body ->
+            (api == VippsApi.ECOM
+                    ? ecomRefundLogged(body, idempotencyKey)
+                    : epaymentRefundLogged(body, idempotencyKey))
+                ? RefundLookup.APPLIED
+                : RefundLookup.NOT_APPLIED);
   }
 
   private static boolean epaymentRefundLogged(Buffer body, String key) {
-    JsonArray events = new JsonArray(body);
-    for (int i = 0; i < events.size(); i++) {
-      JsonObject event = events.getJsonObject(i);
-      if ("REFUNDED".equals(event.getString("name"))
-          && Boolean.TRUE.equals(event.getBoolean("success"))
-          && key.equals(event.getString("idempotencyKey"))) {
-        return true;
-      }
-    }
-    return false;
+    return logged(new JsonArray(body), "name", "REFUNDED", "success", "idempotencyKey", key);
   }
 
   private static boolean ecomRefundLogged(Buffer body, String key) {
     JsonArray log = new JsonObject(body).getJsonArray("transactionLogHistory", new JsonArray());
-    for (int i = 0; i < log.size(); i++) {
-      JsonObject entry = log.getJsonObject(i);
-      if ("REFUND".equals(entry.getString("operation"))
-          && Boolean.TRUE.equals(entry.getBoolean("operationSuccess"))
-          && key.equals(entry.getString("requestId"))) {
+    return logged(log, "operation", "REFUND", "operationSuccess", "requestId", key);
+  }
+
+  /** Whether {@code entries} hold a successful {@code kind} entry with our idempotency key. */
+  private static boolean logged(
+      JsonArray entries,
+      String kindField,
+      String kind,
+      String okField,
+      String keyField,
+      String key) {
+    for (int i = 0; i < entries.size(); i++) {
+      JsonObject entry = entries.getJsonObject(i);
+      if (kind.equals(entry.getString(kindField))
+          && Boolean.TRUE.equals(entry.getBoolean(okField))
+          && key.equals(entry.getString(keyField))) {
         return true;
       }
     }

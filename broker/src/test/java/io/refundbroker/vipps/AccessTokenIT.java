@@ -87,6 +87,13 @@ class AccessTokenIT {
     return store.msn() + "-" + suffix;
   }
 
+  private RefundOutcome refund(StoreCredentials store, String reference, long amount, String key) {
+    return Await.result(
+        client.refund(
+            new RefundCall(
+                store, VippsApi.EPAYMENT, reference, new Money(amount, "NOK"), key, null)));
+  }
+
   private RefundLookup lookup(StoreCredentials store, String reference) {
     return Await.result(client.lookupRefund(store, VippsApi.EPAYMENT, reference, "no-such-key"));
   }
@@ -198,26 +205,8 @@ class AccessTokenIT {
     seed(a.msn(), ref(a, "own-token"));
     seed(b.msn(), ref(b, "own-token"));
 
-    RefundOutcome refundA =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    a,
-                    VippsApi.EPAYMENT,
-                    ref(a, "own-token"),
-                    new Money(500, "NOK"),
-                    "a-1",
-                    null)));
-    RefundOutcome refundB =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    b,
-                    VippsApi.EPAYMENT,
-                    ref(b, "own-token"),
-                    new Money(700, "NOK"),
-                    "b-1",
-                    null)));
+    RefundOutcome refundA = refund(a, ref(a, "own-token"), 500, "a-1");
+    RefundOutcome refundB = refund(b, ref(b, "own-token"), 700, "b-1");
 
     assertThat(refundA.kind()).isEqualTo(RefundOutcome.Kind.APPLIED);
     assertThat(refundB.kind()).isEqualTo(RefundOutcome.Kind.APPLIED);
@@ -288,11 +277,7 @@ class AccessTokenIT {
     lookup(store, reference);
 
     sandbox.sandbox().revokeTokens();
-    RefundOutcome outcome =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    store, VippsApi.EPAYMENT, reference, new Money(100, "NOK"), "rv-1", null)));
+    RefundOutcome outcome = refund(store, reference, 100, "rv-1");
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.APPLIED);
     assertThat(tokenFetches(store)).hasSize(2);
@@ -307,11 +292,7 @@ class AccessTokenIT {
     seed(store.msn(), reference);
     sandbox.sandbox().inject(Fault.status(401).on(Fault.Target.REFUND).always());
 
-    RefundOutcome outcome =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    store, VippsApi.EPAYMENT, reference, new Money(100, "NOK"), "p401-1", null)));
+    RefundOutcome outcome = refund(store, reference, 100, "p401-1");
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.REJECTED);
     assertThat(outcome.reason()).isEqualTo(RefundOutcome.RejectReason.BAD_CREDENTIALS);
@@ -329,11 +310,7 @@ class AccessTokenIT {
         new StoreCredentials(
             good.msn(), 7, good.clientId(), Secret.of("not-the-secret"), good.subscriptionKey());
 
-    RefundOutcome outcome =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    wrong, VippsApi.EPAYMENT, reference, new Money(100, "NOK"), "bk-1", null)));
+    RefundOutcome outcome = refund(wrong, reference, 100, "bk-1");
     Throwable verify = Await.failure(client.verifyCredentials(wrong));
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.REJECTED);
@@ -354,11 +331,7 @@ class AccessTokenIT {
     seed(store.msn(), reference);
     sandbox.sandbox().inject(Fault.status(503).on(Fault.Target.TOKEN).always());
 
-    RefundOutcome outcome =
-        Await.result(
-            client.refund(
-                new RefundCall(
-                    store, VippsApi.EPAYMENT, reference, new Money(100, "NOK"), "td-1", null)));
+    RefundOutcome outcome = refund(store, reference, 100, "td-1");
     Throwable verify = Await.failure(client.verifyCredentials(store));
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.UNKNOWN);
