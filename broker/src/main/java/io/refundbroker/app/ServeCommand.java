@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code serve}: run the broker until SIGTERM/Ctrl-C, configured from the environment. */
 @Command(
@@ -19,12 +20,24 @@ public final class ServeCommand implements Callable<Integer> {
   static final int EXIT_CONFIG = 2;
   static final int EXIT_STARTUP = 3;
 
+  @Option(
+      names = "--sandbox",
+      description =
+          "Also run the built-in Vipps sandbox on 127.0.0.1:SANDBOX_PORT and point VIPPS_BASE_URL"
+              + " at it (offline development; seed it through its /sandbox/v1 control API).")
+  boolean sandbox;
+
   @Override
   public Integer call() {
-    return runUntilStopped(System.getenv(), System.out, System.err);
+    return runUntilStopped(System.getenv(), System.out, System.err, sandbox);
   }
 
   static int runUntilStopped(Map<String, String> env, PrintStream out, PrintStream err) {
+    return runUntilStopped(env, out, err, false);
+  }
+
+  static int runUntilStopped(
+      Map<String, String> env, PrintStream out, PrintStream err, boolean withSandbox) {
     BrokerConfig config;
     try {
       config = BrokerConfig.fromEnvironment(env);
@@ -32,21 +45,36 @@ public final class ServeCommand implements Callable<Integer> {
       err.println(e.getMessage());
       return EXIT_CONFIG;
     }
+    EmbeddedSandbox sandbox = null;
     Launcher launcher;
     try {
+      if (withSandbox) {
+        sandbox = EmbeddedSandbox.start(config);
+        config = BrokerConfig.fromEnvironment(sandbox.environment(env));
+      }
       launcher = Launcher.start(config);
     } catch (Exception e) {
       LoggerFactory.getLogger(ServeCommand.class).error("refund-broker failed to start", e);
       err.println("refund-broker failed to start: " + rootMessage(e));
+      if (sandbox != null) {
+        sandbox.close();
+      }
       return EXIT_STARTUP;
     }
     printAdminToken(launcher.app().generatedAdminToken(), out);
+    if (sandbox != null) {
+      sandbox.printHowToSeed(out, env.containsKey("VIPPS_BASE_URL"));
+    }
+    EmbeddedSandbox running = sandbox;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   launcher.close();
+                  if (running != null) {
+                    running.close();
+                  }
                   stopped.countDown();
                 },
                 "refund-broker-shutdown"));

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** The cache's TTL, fail-closed rule, shared misses and invalidation, on a fake backend. */
 class CredentialCacheTest {
-  private final MutableClock clock = MutableClock.startingNow();
+  private final MutableClock clock = MutableClock.now();
   private final FakeBackend backend = new FakeBackend();
   private final CredentialCache cache = new CredentialCache(backend, Duration.ofSeconds(30), clock);
 

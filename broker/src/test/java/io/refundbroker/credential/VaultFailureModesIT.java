@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class VaultFailureModesIT {
   private static final AtomicInteger MSN = new AtomicInteger(500_000);
-  private final MutableClock clock = MutableClock.startingNow();
+  private final MutableClock clock = MutableClock.now();
   private VaultDouble vault;
   private TestBroker broker;
   private int testDeletes;

@@ -7,7 +7,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock tests move by hand (cache TTLs, timestamps) instead of sleeping. */
+/** A UTC clock that tests move by hand (no sleeps): {@link #advance}, {@link #set}. */
 public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
 
@@ -15,12 +15,17 @@ public final class MutableClock extends Clock {
     this.now = new AtomicReference<>(start);
   }
 
-  public static MutableClock startingNow() {
+  /** Starts at the current time. */
+  public static MutableClock now() {
     return new MutableClock(Instant.now());
   }
 
-  public void advance(Duration duration) {
-    now.updateAndGet(t -> t.plus(duration));
+  public void advance(Duration by) {
+    now.updateAndGet(t -> t.plus(by));
+  }
+
+  public void set(Instant instant) {
+    now.set(instant);
   }
 
   @Override

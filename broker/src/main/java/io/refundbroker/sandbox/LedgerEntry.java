@@ -1,0 +1,27 @@
+package io.refundbroker.sandbox;
+
+import io.refundbroker.money.Money;
+import io.refundbroker.vipps.VippsApi;
+import java.time.Instant;
+
+/**
+ * A refund the sandbox applied (one per applied refund; idempotent replays add none).
+ *
+ * @param msn the payment's sales unit
+ * @param reference the payment's reference / orderId
+ * @param api the API the refund came through
+ * @param amount the refunded amount
+ * @param idempotencyKey the {@code Idempotency-Key} / {@code X-Request-Id} it was sent with
+ * @param clientId the {@code client_id} whose token authorized it
+ * @param tokenMsn the MSN of the store whose keys fetched that token
+ * @param appliedAt when (sandbox clock)
+ */
+public record LedgerEntry(
+    String msn,
+    String reference,
+    VippsApi api,
+    Money amount,
+    String idempotencyKey,
+    String clientId,
+    String tokenMsn,
+    Instant appliedAt) {}
