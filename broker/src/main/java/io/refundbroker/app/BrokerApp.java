@@ -7,6 +7,7 @@ import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
 import io.refundbroker.auth.ClientService;
 import io.refundbroker.config.BrokerConfig;
+import io.refundbroker.config.BrokerConfig.VippsConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
 import io.refundbroker.db.Database;
@@ -15,9 +16,22 @@ import io.refundbroker.http.HttpVerticle;
 import io.refundbroker.http.OperationsRoutes;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.http.Readiness;
+import io.refundbroker.order.OrderImport;
+import io.refundbroker.order.OrderRepository;
+import io.refundbroker.order.OrderResolver;
+import io.refundbroker.order.OrderRoutes;
+import io.refundbroker.order.OrderService;
+import io.refundbroker.order.PaymentLookup;
+import io.refundbroker.refund.IdempotencyRepository;
+import io.refundbroker.refund.RefundReconciler;
+import io.refundbroker.refund.RefundRecorder;
+import io.refundbroker.refund.RefundRepository;
+import io.refundbroker.refund.RefundRoutes;
+import io.refundbroker.refund.RefundService;
 import io.refundbroker.store.StoreRepository;
 import io.refundbroker.store.StoreRoutes;
 import io.refundbroker.store.StoreService;
+import io.refundbroker.vipps.VippsClient;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -25,7 +39,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.sqlclient.Pool;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -35,36 +51,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wires the broker: builds every service from its dependencies (explicitly, no container), mounts
- * the features' routes on the contract and deploys one HTTP verticle per configured instance.
- * {@link Main} runs it in production; the integration tests run the very same wiring.
+ * the features' routes on the contract, deploys one HTTP verticle per configured instance and
+ * starts the refund reconciler. {@link Main} runs it in production; the integration tests run the
+ * very same wiring.
  */
 public final class BrokerApp {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerApp.class);
 
   private final Vertx vertx;
-  private final Database database;
-  private final Credentials credentials;
+  private final Components components;
   private final List<String> deployments;
   private final int httpPort;
   private final Optional<String> generatedAdminToken;
 
   private BrokerApp(
       Vertx vertx,
-      Database database,
-      Credentials credentials,
+      Components components,
       List<String> deployments,
       int httpPort,
       Optional<String> generatedAdminToken) {
     this.vertx = vertx;
-    this.database = database;
-    this.credentials = credentials;
+    this.components = components;
     this.deployments = deployments;
     this.httpPort = httpPort;
     this.generatedAdminToken = generatedAdminToken;
   }
 
   /**
-   * Starts the broker on {@code vertx} against an already migrated {@code database}.
+   * Starts the broker on {@code vertx} against an already migrated {@code database}, talking to
+   * Vipps at {@code VIPPS_BASE_URL}.
    *
    * @return the running broker; fails when a dependency is unusable or the contract has an
    *     operation without a handler
@@ -75,12 +90,14 @@ public final class BrokerApp {
       Database database,
       PrometheusMeterRegistry registry,
       Clock clock) {
-    // LEAD (Vipps merge): build the real VippsClient here and pass it instead of the placeholder.
-    return start(vertx, config, database, registry, clock, new UnwiredVippsGateway());
+    VippsClient vipps = new VippsClient(vertx, config.vipps(), registry, clock);
+    return start(vertx, config, database, registry, clock, vipps)
+        .onFailure(failure -> vipps.close())
+        .onSuccess(app -> app.components.onStop.add(vipps::close));
   }
 
   /**
-   * Starts the broker with {@code vipps} as its Vipps gateway (tests pass a stand-in).
+   * Starts the broker with {@code vipps} as its Vipps gateway (tests may pass a stand-in).
    *
    * @return the running broker; fails when a dependency is unusable or the contract has an
    *     operation without a handler
@@ -93,72 +110,40 @@ public final class BrokerApp {
       Clock clock,
       VippsGateway vipps) {
     AuditLog audit = new AuditLog(clock);
-    ClientService clients = new ClientService(database.pool(), new ClientRepository(), audit);
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
-
-    Readiness readiness = new Readiness(vertx);
-    readiness.register(
-        "database",
-        () ->
-            database
-                .checkReady()
-                .recover(
-                    failure ->
-                        Future.failedFuture(
-                            ProblemException.unavailable(
-                                "DATABASE_UNAVAILABLE",
-                                "database unreachable or its schema is not migrated"))));
-
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
             credentials -> {
-              readiness.register("credentials", credentials::checkReady);
-              return Api.loadContract(vertx)
-                  .compose(
-                      contract ->
-                          vertx
-                              .fileSystem()
-                              .readFile(Api.CONTRACT)
-                              .map(text -> new Wiring(contract, text, credentials)))
+              Components components =
+                  new Components(
+                      vertx, config, database, registry, clock, audit, stores, vipps, credentials);
+              return components
+                  .routerFactory()
+                  .compose(routers -> launch(vertx, config, components, routers))
                   .onFailure(failure -> credentials.close());
-            })
-        .compose(
-            wiring -> {
-              BearerAuth auth = new BearerAuth(clients);
-              Supplier<Router> routers =
-                  () -> {
-                    Api api =
-                        new Api(
-                            vertx,
-                            wiring.contract(),
-                            auth,
-                            config.http().maxBodyBytes(),
-                            config.http().maxImportBytes());
-                    new StoreRoutes(stores).mount(api);
-                    new ClientRoutes(clients).mount(api);
-                    wiring.credentials().routes().mount(api);
-                    new OperationsRoutes(readiness, registry, wiring.contractText()).mount(api);
-                    return api.router();
-                  };
-              routers.get();
-              return clients
-                  .bootstrapAdmin(config.http().adminToken())
-                  .compose(
-                      token ->
-                          deployHttp(
-                              vertx, config, routers, database, wiring.credentials(), token));
             });
   }
 
-  private record Wiring(OpenAPIContract contract, Buffer contractText, Credentials credentials) {}
+  private static Future<BrokerApp> launch(
+      Vertx vertx, BrokerConfig config, Components components, Supplier<Router> routers) {
+    return components
+        .clients
+        .bootstrapAdmin(config.http().adminToken())
+        .compose(
+            token ->
+                deployHttp(vertx, config, routers)
+                    .map(
+                        deployed -> {
+                          components.reconciler.start();
+                          return new BrokerApp(
+                              vertx, components, deployed.ids(), deployed.port(), token);
+                        }));
+  }
 
-  private static Future<BrokerApp> deployHttp(
-      Vertx vertx,
-      BrokerConfig config,
-      Supplier<Router> routers,
-      Database database,
-      Credentials credentials,
-      Optional<String> generatedAdminToken) {
+  private record Deployed(List<String> ids, int port) {}
+
+  private static Future<Deployed> deployHttp(
+      Vertx vertx, BrokerConfig config, Supplier<Router> routers) {
     List<HttpVerticle> verticles = new ArrayList<>();
     List<Future<String>> deployed = new ArrayList<>();
     for (int i = 0; i < config.http().instances(); i++) {
@@ -179,7 +164,7 @@ public final class BrokerApp {
                   .addKeyValue("port", port)
                   .addKeyValue("instances", verticles.size())
                   .log();
-              return new BrokerApp(vertx, database, credentials, ids, port, generatedAdminToken);
+              return new Deployed(ids, port);
             });
   }
 
@@ -190,7 +175,12 @@ public final class BrokerApp {
 
   /** The stores' Vipps keys as the refund flow reads them (cached, fail closed). */
   public CredentialProvider credentials() {
-    return credentials.provider();
+    return components.credentials.provider();
+  }
+
+  /** The refund janitor (tests drive passes with {@link RefundReconciler#runOnce()}). */
+  public RefundReconciler reconciler() {
+    return components.reconciler;
   }
 
   /** The admin token generated at this start, if one was (print it once, then forget it). */
@@ -199,16 +189,160 @@ public final class BrokerApp {
   }
 
   /**
-   * Stops accepting requests, lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}),
-   * closes the credential store and the database pool.
+   * Stops the reconciler and accepting requests, lets in-flight ones finish (within {@code
+   * BROKER_SHUTDOWN_GRACE}), then closes the credential store, the Vipps client and the pool.
    */
   public Future<Void> stop() {
+    components.reconciler.stop();
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
     }
     return Future.join(undeployed)
-        .transform(done -> credentials.close())
-        .transform(done -> database.close());
+        .transform(done -> components.credentials.close())
+        .transform(
+            done -> {
+              components.onStop.forEach(Runnable::run);
+              return components.database.close();
+            });
+  }
+
+  /** Every service of one broker process, built once and shared by the HTTP verticles. */
+  private static final class Components {
+    private final Vertx vertx;
+    private final BrokerConfig config;
+    private final Database database;
+    private final PrometheusMeterRegistry registry;
+    private final Credentials credentials;
+    private final ClientService clients;
+    private final StoreService stores;
+    private final OrderService orders;
+    private final OrderImport imports;
+    private final RefundService refunds;
+    private final RefundReconciler reconciler;
+    private final Readiness readiness;
+    private final List<Runnable> onStop = new ArrayList<>();
+
+    Components(
+        Vertx vertx,
+        BrokerConfig config,
+        Database database,
+        PrometheusMeterRegistry registry,
+        Clock clock,
+        AuditLog audit,
+        StoreService stores,
+        VippsGateway vipps,
+        Credentials credentials) {
+      this.vertx = vertx;
+      this.config = config;
+      this.database = database;
+      this.registry = registry;
+      this.credentials = credentials;
+      Pool pool = database.pool();
+      StoreRepository storeRepository = new StoreRepository();
+      OrderRepository orderRepository = new OrderRepository();
+      RefundRepository refundRepository = new RefundRepository();
+      IdempotencyRepository idempotency = new IdempotencyRepository();
+      OrderResolver resolver = new OrderResolver(storeRepository, orderRepository);
+      PaymentLookup payments = new PaymentLookup(credentials.provider(), vipps);
+      Duration callBudget = callBudget(config.vipps());
+      RefundRecorder recorder =
+          new RefundRecorder(
+              pool,
+              refundRepository,
+              idempotency,
+              audit,
+              clock,
+              config.refunds().reconcilerInterval());
+
+      this.clients = new ClientService(pool, new ClientRepository(), audit);
+      this.stores = stores;
+      this.orders = new OrderService(pool, orderRepository, resolver, payments, audit, clock);
+      this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
+      this.refunds =
+          new RefundService(
+              pool,
+              storeRepository,
+              orderRepository,
+              resolver,
+              payments,
+              refundRepository,
+              idempotency,
+              credentials.provider(),
+              vipps,
+              recorder,
+              audit,
+              clock,
+              config.refunds(),
+              callBudget);
+      this.reconciler =
+          new RefundReconciler(
+              vertx,
+              pool,
+              refundRepository,
+              recorder,
+              credentials.provider(),
+              vipps,
+              clock,
+              config.refunds(),
+              callBudget);
+      this.readiness = new Readiness(vertx);
+      readiness.register("database", this::databaseReady);
+      readiness.register("credentials", credentials::checkReady);
+    }
+
+    /** Loads the contract and returns a factory of fully bound routers (one per verticle). */
+    Future<Supplier<Router>> routerFactory() {
+      return Api.loadContract(vertx)
+          .compose(
+              contract ->
+                  vertx
+                      .fileSystem()
+                      .readFile(Api.CONTRACT)
+                      .map(
+                          text -> {
+                            Supplier<Router> routers = () -> router(contract, text);
+                            routers.get();
+                            return routers;
+                          }));
+    }
+
+    private Router router(OpenAPIContract contract, Buffer contractText) {
+      Api api =
+          new Api(
+              vertx,
+              contract,
+              new BearerAuth(clients),
+              config.http().maxBodyBytes(),
+              config.http().maxImportBytes());
+      new StoreRoutes(stores).mount(api);
+      new ClientRoutes(clients).mount(api);
+      credentials.routes().mount(api);
+      new OrderRoutes(orders, imports).mount(api);
+      new RefundRoutes(refunds).mount(api);
+      new OperationsRoutes(readiness, registry, contractText).mount(api);
+      return api.router();
+    }
+
+    private Future<Void> databaseReady() {
+      return database
+          .checkReady()
+          .recover(
+              failure ->
+                  Future.failedFuture(
+                      ProblemException.unavailable(
+                          "DATABASE_UNAVAILABLE",
+                          "database unreachable or its schema is not migrated")));
+    }
+
+    /**
+     * The longest one Vipps call (with its retries) may take: a write-ahead refund is left to the
+     * reconciler only after this, so the reconciler never races a request still waiting.
+     */
+    private static Duration callBudget(VippsConfig vipps) {
+      Duration perAttempt = vipps.connectTimeout().plus(vipps.readTimeout());
+      Duration backoff = vipps.retryBackoff().multipliedBy(1L << Math.min(vipps.maxAttempts(), 10));
+      return perAttempt.multipliedBy(vipps.maxAttempts()).plus(backoff).plusSeconds(2);
+    }
   }
 }

@@ -493,7 +493,6 @@ public final class RefundService {
         .compose(
             outcome ->
                 recorder.record(refund.refundId(), outcome, caller.actor(), caller.requestId()))
-        .onComplete(done -> payments.invalidate(refund.msn(), refund.orderId()))
         .recover(
             failure ->
                 // The refund is written ahead; whatever failed here, the reconciler finishes it.

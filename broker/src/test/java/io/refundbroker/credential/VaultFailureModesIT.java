@@ -3,13 +3,16 @@ package io.refundbroker.credential;
 import static io.refundbroker.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.config.Secret;
 import io.refundbroker.http.ProblemException;
+import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.LogCapture;
 import io.refundbroker.testing.MutableClock;
 import io.refundbroker.testing.TestBroker;
+import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -29,12 +32,14 @@ class VaultFailureModesIT {
   private static final AtomicInteger MSN = new AtomicInteger(500_000);
   private final MutableClock clock = MutableClock.now();
   private VaultDouble vault;
+  private TestSandbox vipps;
   private TestBroker broker;
   private int testDeletes;
 
   @BeforeEach
   void start() {
     vault = VaultDouble.start();
+    vipps = TestSandbox.start();
   }
 
   @AfterEach
@@ -47,6 +52,8 @@ class VaultFailureModesIT {
         .as("the broker never deletes")
         .isEqualTo(testDeletes);
     vault.close();
+    vipps.assertNoViolations();
+    vipps.close();
   }
 
   private TestBroker startBroker() {
@@ -54,6 +61,7 @@ class VaultFailureModesIT {
         CredentialBackendKind.VAULT
             .configure(TestBroker.builder().clock(clock), vault)
             .env("CREDENTIALS_CACHE_TTL", "60s")
+            .env("VIPPS_BASE_URL", vipps.baseUrl())
             .start();
     return broker;
   }
@@ -62,6 +70,11 @@ class VaultFailureModesIT {
     String msn = Integer.toString(MSN.incrementAndGet());
     String storeId = "vault-" + msn;
     broker.createStore(storeId, "acme", msn);
+    vipps
+        .sandbox()
+        .registerStore(
+            new SandboxStore(
+                msn, "client-" + msn, Secret.of("secret-" + msn), Secret.of("sub-" + msn)));
     HttpResult rotated =
         broker.send(
             HttpMethod.PUT,
@@ -170,6 +183,7 @@ class VaultFailureModesIT {
             .env("VAULT_ADDR", vault.address())
             .env("VAULT_TOKEN", token)
             .env("VAULT_TIMEOUT", "2s")
+            .env("VIPPS_BASE_URL", vipps.baseUrl())
             .start();
     String[] store = storeWithKeys();
     assertThat(vault.logins()).isZero();

@@ -73,7 +73,7 @@ public final class TestBroker implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private TestDatabase database;
     private Clock clock = Clock.systemUTC();
-    private VippsGateway vipps = new FakeKeyProof();
+    private VippsGateway vipps;
 
     public Builder env(String name, String value) {
       env.put(name, value);
@@ -91,7 +91,10 @@ public final class TestBroker implements AutoCloseable {
       return this;
     }
 
-    /** The Vipps gateway the broker uses (default: a {@link FakeKeyProof} accepting all keys). */
+    /**
+     * A Vipps gateway to use instead of the real client (which talks to {@code VIPPS_BASE_URL},
+     * usually a {@link TestSandbox}).
+     */
     public Builder vipps(VippsGateway gateway) {
       this.vipps = gateway;
       return this;
@@ -126,7 +129,10 @@ public final class TestBroker implements AutoCloseable {
         Database database =
             Database.connect(vertx, db.appUrl(), config.database().poolSize(), db.schemaVersion());
         BrokerApp app =
-            Await.result(BrokerApp.start(vertx, config, database, registry, clock, vipps));
+            Await.result(
+                vipps == null
+                    ? BrokerApp.start(vertx, config, database, registry, clock)
+                    : BrokerApp.start(vertx, config, database, registry, clock, vipps));
         return new TestBroker(vertx, app, db, adminToken, registry, config);
       } catch (RuntimeException | Error e) {
         Await.result(vertx.close());
