@@ -2,6 +2,14 @@ package io.refundbroker.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.audit.AuditRoutes;
+import io.refundbroker.audit.AuditService;
+import io.refundbroker.audit.AuditTrailRepository;
+import io.refundbroker.audit.CheckpointService;
+import io.refundbroker.audit.CheckpointSigner;
+import io.refundbroker.audit.CheckpointVerticle;
+import io.refundbroker.audit.RefundLogRepository;
+import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.auth.BearerAuth;
 import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
@@ -19,6 +27,7 @@ import io.refundbroker.store.StoreService;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -38,11 +47,16 @@ import org.slf4j.LoggerFactory;
 public final class BrokerApp {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerApp.class);
 
+  /** Bounded worker pool for audit signing (key file) and verification hashing. */
+  private static final String AUDIT_WORKER = "audit-worker";
+
   private final Vertx vertx;
   private final Database database;
   private final List<String> deployments;
   private final int httpPort;
   private final Optional<String> generatedAdminToken;
+  private String checkpointDeployment;
+  private WorkerExecutor auditWorker;
 
   private BrokerApp(
       Vertx vertx,
@@ -86,6 +100,70 @@ public final class BrokerApp {
                                 "DATABASE_UNAVAILABLE",
                                 "database unreachable or its schema is not migrated"))));
 
+    WorkerExecutor auditWorker = vertx.createSharedWorkerExecutor(AUDIT_WORKER, 2);
+    return checkpointSigner(config, auditWorker)
+        .compose(
+            signer -> {
+              AuditTrailRepository trail = new AuditTrailRepository();
+              AuditRoutes auditRoutes =
+                  new AuditRoutes(
+                      new AuditService(
+                          database.pool(),
+                          audit,
+                          trail,
+                          new RefundLogRepository(),
+                          signer,
+                          auditWorker));
+              CheckpointService checkpoints =
+                  new CheckpointService(
+                      database.pool(),
+                      trail,
+                      signer,
+                      clock,
+                      config.audit().checkpointEvery(),
+                      config.audit().checkpointInterval());
+              return startHttp(
+                      vertx, config, database, registry, clients, stores, auditRoutes, readiness)
+                  .compose(app -> app.startCheckpoints(checkpoints, config, auditWorker));
+            });
+  }
+
+  /**
+   * The signer of audit checkpoints for the configured credentials backend: the key file for {@code
+   * local}. The Vault backend's Transit signer ({@code credential} package) plugs in here.
+   */
+  static Future<CheckpointSigner> checkpointSigner(BrokerConfig config, WorkerExecutor worker) {
+    if (config.credentials().backend() != BrokerConfig.CredentialsBackend.LOCAL) {
+      LOG.warn(
+          "no Vault Transit checkpoint signer is wired in this build; audit checkpoints are"
+              + " signed with AUDIT_SIGNING_KEY_FILE");
+    }
+    return LocalKeyFileSigner.open(config.audit().signingKeyFile(), worker).map(signer -> signer);
+  }
+
+  private Future<BrokerApp> startCheckpoints(
+      CheckpointService checkpoints, BrokerConfig config, WorkerExecutor worker) {
+    this.auditWorker = worker;
+    return vertx
+        .deployVerticle(
+            new CheckpointVerticle(checkpoints, config.audit().checkpointInterval()),
+            new DeploymentOptions())
+        .map(
+            id -> {
+              checkpointDeployment = id;
+              return this;
+            });
+  }
+
+  private static Future<BrokerApp> startHttp(
+      Vertx vertx,
+      BrokerConfig config,
+      Database database,
+      PrometheusMeterRegistry registry,
+      ClientService clients,
+      StoreService stores,
+      AuditRoutes auditRoutes,
+      Readiness readiness) {
     return Api.loadContract(vertx)
         .compose(
             contract ->
@@ -104,6 +182,7 @@ public final class BrokerApp {
                             config.http().maxImportBytes());
                     new StoreRoutes(stores).mount(api);
                     new ClientRoutes(clients).mount(api);
+                    auditRoutes.mount(api);
                     new OperationsRoutes(readiness, registry, wiring.contractText()).mount(api);
                     return api.router();
                   };
@@ -157,14 +236,21 @@ public final class BrokerApp {
   }
 
   /**
-   * Stops accepting requests, lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}) and
-   * closes the database pool.
+   * Stops accepting requests, lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}),
+   * signs a last audit checkpoint and closes the database pool.
    */
   public Future<Void> stop() {
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
     }
-    return Future.join(undeployed).transform(done -> database.close());
+    return Future.join(undeployed)
+        .transform(
+            done ->
+                checkpointDeployment == null
+                    ? Future.succeededFuture()
+                    : vertx.undeploy(checkpointDeployment))
+        .transform(done -> auditWorker == null ? Future.succeededFuture() : auditWorker.close())
+        .transform(done -> database.close());
   }
 }
