@@ -143,39 +143,49 @@ public final class AuditService {
     JsonObject details = read("events", "jsonl").put("afterSeq", afterSeq).put("limit", limit);
     long max = limit == null ? Long.MAX_VALUE : limit;
     return pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
-        .compose(event -> streamEvents(afterSeq, event.seq(), max, 0, sink));
+        .compose(event -> streamEvents(afterSeq, event.seq(), max, sink));
   }
 
+  /** Where a keyset stream stands: after which seq, how many sent, whether it is done. */
+  private record Progress(long afterSeq, long sent, boolean done) {}
+
   private Future<Long> streamEvents(
-      long afterSeq,
-      long throughSeq,
-      long remaining,
-      long sent,
-      Function<List<ChainedEvent>, Future<Void>> sink) {
-    if (remaining <= 0) {
-      return Future.succeededFuture(sent);
+      long afterSeq, long throughSeq, long max, Function<List<ChainedEvent>, Future<Void>> sink) {
+    return AsyncLoop.until(
+            new Progress(afterSeq, 0, max <= 0),
+            Progress::done,
+            at -> {
+              int batch = (int) Math.min(BATCH, max - at.sent());
+              return trail
+                  .eventsAfter(pool, at.afterSeq(), throughSeq, batch)
+                  .compose(events -> send(events, batch, at, ChainedEvent::seq, sink))
+                  .map(
+                      next ->
+                          next.sent() >= max
+                              ? new Progress(next.afterSeq(), next.sent(), true)
+                              : next);
+            })
+        .map(Progress::sent);
+  }
+
+  /**
+   * Hands a batch to the sink; the next cursor is computed before, so no closure keeps the rows.
+   */
+  private static <T> Future<Progress> send(
+      List<T> items,
+      int batch,
+      Progress at,
+      java.util.function.ToLongFunction<T> seq,
+      Function<List<T>, Future<Void>> sink) {
+    if (items.isEmpty()) {
+      return Future.succeededFuture(new Progress(at.afterSeq(), at.sent(), true));
     }
-    int batch = (int) Math.min(BATCH, remaining);
-    return trail
-        .eventsAfter(pool, afterSeq, throughSeq, batch)
-        .compose(
-            events -> {
-              if (events.isEmpty()) {
-                return Future.succeededFuture(sent);
-              }
-              long last = events.get(events.size() - 1).seq();
-              return sink.apply(events)
-                  .compose(
-                      done ->
-                          events.size() < batch
-                              ? Future.succeededFuture(sent + events.size())
-                              : streamEvents(
-                                  last,
-                                  throughSeq,
-                                  remaining - events.size(),
-                                  sent + events.size(),
-                                  sink));
-            });
+    Progress next =
+        new Progress(
+            seq.applyAsLong(items.get(items.size() - 1)),
+            at.sent() + items.size(),
+            items.size() < batch);
+    return sink.apply(items).map(done -> next);
   }
 
   /** Checkpoints after {@code afterSeq}, at most {@code limit}; audited. */
@@ -202,26 +212,19 @@ public final class AuditService {
       Caller caller, long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
     JsonObject details = read("checkpoints", "jsonl").put("afterSeq", afterSeq);
     return pool.withTransaction(tx -> audited(tx, caller, "checkpoints", null, details))
-        .compose(event -> streamCheckpoints(afterSeq, 0, sink));
+        .compose(event -> streamCheckpoints(afterSeq, sink));
   }
 
   private Future<Long> streamCheckpoints(
-      long afterSeq, long sent, Function<List<Checkpoint>, Future<Void>> sink) {
-    return trail
-        .checkpointsAfter(pool, afterSeq, Long.MAX_VALUE, BATCH)
-        .compose(
-            batch -> {
-              if (batch.isEmpty()) {
-                return Future.succeededFuture(sent);
-              }
-              long last = batch.get(batch.size() - 1).seq();
-              return sink.apply(batch)
-                  .compose(
-                      done ->
-                          batch.size() < BATCH
-                              ? Future.succeededFuture(sent + batch.size())
-                              : streamCheckpoints(last, sent + batch.size(), sink));
-            });
+      long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
+    return AsyncLoop.until(
+            new Progress(afterSeq, 0, false),
+            Progress::done,
+            at ->
+                trail
+                    .checkpointsAfter(pool, at.afterSeq(), Long.MAX_VALUE, BATCH)
+                    .compose(batch -> send(batch, BATCH, at, Checkpoint::seq, sink)))
+        .map(Progress::sent);
   }
 
   /** The checkpoint signer's public key (PEM) and key id; audited. */
@@ -257,7 +260,7 @@ public final class AuditService {
         .map(Ed25519PublicKey::fromPem)
         .compose(
             key ->
-                allCheckpoints(0, new java.util.ArrayList<>())
+                allCheckpoints()
                     .compose(
                         checkpoints ->
                             trail
@@ -266,42 +269,45 @@ public final class AuditService {
                                     head -> {
                                       AuditVerifier verifier =
                                           new AuditVerifier(checkpoints, List.of(key));
-                                      return verifyEvents(verifier, 0, head.seq());
+                                      return verifyEvents(verifier, head.seq());
                                     })))
         .compose(result -> recordVerification(caller, result));
   }
 
-  private Future<List<Checkpoint>> allCheckpoints(long afterSeq, List<Checkpoint> into) {
-    return trail
-        .checkpointsAfter(pool, afterSeq, Long.MAX_VALUE, BATCH)
-        .compose(
+  private Future<List<Checkpoint>> allCheckpoints() {
+    List<Checkpoint> all = new java.util.ArrayList<>();
+    return streamCheckpoints(
+            0,
             batch -> {
-              into.addAll(batch);
-              return batch.size() < BATCH
-                  ? Future.succeededFuture(into)
-                  : allCheckpoints(batch.get(batch.size() - 1).seq(), into);
-            });
+              all.addAll(batch);
+              return Future.succeededFuture();
+            })
+        .map(count -> all);
   }
 
-  private Future<AuditVerifier.Result> verifyEvents(
-      AuditVerifier verifier, long afterSeq, long headSeq) {
-    return trail
-        .eventsAfter(pool, afterSeq, headSeq, BATCH)
-        .compose(
-            batch ->
-                worker
-                    .executeBlocking(
-                        () -> {
-                          batch.forEach(verifier::accept);
-                          return batch.size() < BATCH ? verifier.finish() : null;
-                        },
-                        true)
+  /** Streams the events up to {@code headSeq} through the verifier, hashing on the worker. */
+  private Future<AuditVerifier.Result> verifyEvents(AuditVerifier verifier, long headSeq) {
+    return AsyncLoop.until(
+            new Progress(0, 0, false),
+            Progress::done,
+            at ->
+                trail
+                    .eventsAfter(pool, at.afterSeq(), headSeq, BATCH)
                     .compose(
-                        done ->
-                            done != null
-                                ? Future.succeededFuture(done)
-                                : verifyEvents(
-                                    verifier, batch.get(batch.size() - 1).seq(), headSeq)));
+                        batch ->
+                            send(
+                                batch,
+                                BATCH,
+                                at,
+                                ChainedEvent::seq,
+                                events ->
+                                    worker.executeBlocking(
+                                        () -> {
+                                          events.forEach(verifier::accept);
+                                          return null;
+                                        },
+                                        true))))
+        .compose(end -> worker.executeBlocking(verifier::finish, true));
   }
 
   private Future<AuditVerifier.Result> recordVerification(

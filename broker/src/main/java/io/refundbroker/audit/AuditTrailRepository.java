@@ -105,6 +105,7 @@ public final class AuditTrailRepository {
             });
   }
 
+  /** Head, last checkpoint and the time of the first event after it, as seen by {@code sql}. */
   public Future<CheckpointState> checkpointState(SqlClient sql) {
     return sql.preparedQuery(CHECKPOINT_STATE)
         .execute()

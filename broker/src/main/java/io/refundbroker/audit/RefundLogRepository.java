@@ -86,29 +86,33 @@ public final class RefundLogRepository {
         .compose(
             statement -> {
               Cursor cursor = statement.cursor(filter.params);
-              return drain(cursor, batch, sink, 0).eventually(cursor::close);
+              return drain(cursor, batch, sink).eventually(cursor::close);
             });
   }
 
   private static Future<Long> drain(
-      Cursor cursor, int batch, Function<List<RefundLogEntry>, Future<Void>> sink, long sent) {
-    return cursor
-        .read(batch)
-        .compose(
-            rows -> {
-              List<RefundLogEntry> entries = new ArrayList<>(rows.size());
-              rows.forEach(row -> entries.add(RefundLogEntry.fromRow(row)));
-              long total = sent + entries.size();
-              Future<Void> taken =
-                  entries.isEmpty() ? Future.succeededFuture() : sink.apply(entries);
-              return taken.compose(
-                  done ->
-                      cursor.hasMore()
-                          ? drain(cursor, batch, sink, total)
-                          : Future.succeededFuture(total));
-            });
+      Cursor cursor, int batch, Function<List<RefundLogEntry>, Future<Void>> sink) {
+    long[] sent = {0};
+    return AsyncLoop.until(
+            Boolean.FALSE,
+            done -> done,
+            notDone ->
+                cursor
+                    .read(batch)
+                    .compose(
+                        rows -> {
+                          List<RefundLogEntry> entries = new ArrayList<>(rows.size());
+                          rows.forEach(row -> entries.add(RefundLogEntry.fromRow(row)));
+                          sent[0] += entries.size();
+                          boolean last = !cursor.hasMore();
+                          return entries.isEmpty()
+                              ? Future.succeededFuture(last)
+                              : sink.apply(entries).map(written -> last);
+                        }))
+        .map(done -> sent[0]);
   }
 
+  /** Whether {@code chainId} names a chain (any store was ever enrolled in it). */
   public Future<Boolean> chainExists(SqlClient sql, String chainId) {
     return SqlTemplate.forQuery(sql, CHAIN_EXISTS)
         .execute(Map.of("chainId", chainId))
