@@ -33,7 +33,7 @@ import java.util.Map;
  *       embedded PostgreSQL holds the same number of events (bulk-inserted first, not timed).
  * </ol>
  *
- * Run: {@code mvn -B -o -pl broker -am -Pbench verify} (arguments via {@code -Dbench.args="1000000
+ * Run: {@code mvn -B -pl broker -am -Pbench verify} (arguments via {@code -Dbench.args="1000000
  * --endpoint"}).
  */
 public final class AuditVerifierBenchmark {
