@@ -355,7 +355,7 @@ public final class AuditRoutes {
         string(request, "status"),
         string(request, "orderId"),
         cursor == null ? null : RefundQuery.Position.decode(cursor),
-        format == Format.CSV ? Integer.MAX_VALUE - 1 : pageLimit(request));
+        format == Format.CSV ? 0 : pageLimit(request));
   }
 
   private static int pageLimit(ValidatedRequest request) {

@@ -125,7 +125,10 @@ public final class AuditService {
                 .compose(
                     rows -> {
                       JsonObject details =
-                          read("events", "json").put("afterSeq", afterSeq).put("limit", limit);
+                          read("events", "json")
+                              .put("afterSeq", afterSeq)
+                              .put("limit", limit)
+                              .put("returned", Math.min(rows.size(), limit));
                       return audited(tx, caller, "events", null, details)
                           .map(event -> page(rows, limit, ChainedEvent::seq));
                     }));
@@ -197,7 +200,10 @@ public final class AuditService {
                 .compose(
                     rows -> {
                       JsonObject details =
-                          read("checkpoints", "json").put("afterSeq", afterSeq).put("limit", limit);
+                          read("checkpoints", "json")
+                              .put("afterSeq", afterSeq)
+                              .put("limit", limit)
+                              .put("returned", Math.min(rows.size(), limit));
                       return audited(tx, caller, "checkpoints", null, details)
                           .map(event -> page(rows, limit, Checkpoint::seq));
                     }));

@@ -54,9 +54,13 @@ import java.util.Objects;
  *       checkpoint's seq + 1, since nothing after it is vouched for any more.
  * </ul>
  *
- * Where two explanations fit the same evidence (an event changed and rehashed, or its successor's
- * {@code prevHash} changed and rehashed), the earlier event is named unless a valid checkpoint
- * covers it.
+ * A checkpoint whose signed hash does not match is judged after one more event: if that event shows
+ * an insertion or a changed-and-rehashed event at or before the checkpoint, that event is named
+ * instead of the coarser "rewritten since the last valid checkpoint".
+ *
+ * <p>Where two explanations fit the same evidence (an event changed and rehashed, or its
+ * successor's {@code prevHash} changed and rehashed), the earlier event is named unless a valid
+ * checkpoint covers it.
  */
 public final class AuditVerifier {
   /** How many recent events are remembered to recognise inserted ones. */

@@ -96,6 +96,53 @@ class AuditVerifierTest {
   }
 
   @Test
+  void anEventInsertedRightAtACheckpointIsNamedItself() {
+    long k = trail.checkpoints().get(2).seq();
+    List<ChainedEvent> events = new java.util.ArrayList<>(trail.events().subList(0, (int) k - 1));
+    ChainedEvent forged =
+        ChainedEvent.chain(
+            k,
+            trail.events().get((int) k - 2).occurredAt(),
+            Actor.system("insider"),
+            null,
+            AuditEvent.success("refund.succeeded", "refund", "r-forged", null, new JsonObject()),
+            trail.events().get((int) k - 2).hash());
+    events.add(forged);
+    trail
+        .events()
+        .subList((int) k - 1, EVENTS)
+        .forEach(e -> events.add(Tampering.withSeq(e, e.seq() + 1)));
+    AuditVerifier.Result result = verify(events, trail.checkpoints());
+    assertThat(result.firstInvalidSeq()).as(result.toString()).isEqualTo(k);
+    assertThat(result.reason()).contains("inserted");
+  }
+
+  @Test
+  void anEventChangedAndRehashedAtACheckpointIsNamedItself() {
+    long k = trail.checkpoints().get(3).seq();
+    List<ChainedEvent> events = new java.util.ArrayList<>(trail.events());
+    ChainedEvent original = events.get((int) k - 1);
+    ChainedEvent changed =
+        new ChainedEvent(
+            original.seq(),
+            original.occurredAt(),
+            original.actor(),
+            original.action(),
+            original.subjectType(),
+            original.subjectId(),
+            original.chainId(),
+            "SUCCESS".equals(original.outcome()) ? "FAILED" : "SUCCESS",
+            original.requestId(),
+            original.details(),
+            original.prevHash(),
+            null);
+    events.set((int) k - 1, changed.withHash(changed.computeHash()));
+    AuditVerifier.Result result = verify(events, trail.checkpoints());
+    assertThat(result.firstInvalidSeq()).as(result.toString()).isEqualTo(k);
+    assertThat(result.reason()).contains("changed and its hash recomputed");
+  }
+
+  @Test
   void truncationAfterTheLastCheckpointIsNotDetectable() {
     long lastCheckpoint = Tampering.lastCheckpointSeq(trail.checkpoints());
     List<ChainedEvent> kept = trail.events().subList(0, (int) lastCheckpoint + 1);
