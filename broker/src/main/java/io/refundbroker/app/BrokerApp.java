@@ -2,6 +2,14 @@ package io.refundbroker.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.audit.AuditRoutes;
+import io.refundbroker.audit.AuditService;
+import io.refundbroker.audit.AuditTrailRepository;
+import io.refundbroker.audit.CheckpointService;
+import io.refundbroker.audit.CheckpointSigner;
+import io.refundbroker.audit.CheckpointVerticle;
+import io.refundbroker.audit.RefundLogRepository;
+import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.auth.BearerAuth;
 import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
@@ -36,6 +44,7 @@ import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -57,6 +66,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class BrokerApp {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerApp.class);
+
+  /** Bounded worker pool for audit signing (key file) and verification hashing. */
+  private static final String AUDIT_WORKER = "audit-worker";
 
   private final Vertx vertx;
   private final Components components;
@@ -111,17 +123,50 @@ public final class BrokerApp {
       VippsGateway vipps) {
     AuditLog audit = new AuditLog(clock);
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
+    WorkerExecutor auditWorker = vertx.createSharedWorkerExecutor(AUDIT_WORKER, 2);
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
-            credentials -> {
-              Components components =
-                  new Components(
-                      vertx, config, database, registry, clock, audit, stores, vipps, credentials);
-              return components
-                  .routerFactory()
-                  .compose(routers -> launch(vertx, config, components, routers))
-                  .onFailure(failure -> credentials.close());
-            });
+            credentials ->
+                checkpointSigner(config, credentials, auditWorker)
+                    .compose(
+                        signer -> {
+                          Components components =
+                              new Components(
+                                  vertx,
+                                  config,
+                                  database,
+                                  registry,
+                                  clock,
+                                  audit,
+                                  stores,
+                                  vipps,
+                                  credentials,
+                                  signer,
+                                  auditWorker);
+                          return components
+                              .routerFactory()
+                              .compose(routers -> launch(vertx, config, components, routers));
+                        })
+                    .onFailure(failure -> credentials.close()))
+        .onFailure(failure -> auditWorker.close());
+  }
+
+  /**
+   * The signer of audit checkpoints: Vault Transit with the Vault backend (the key never leaves
+   * Vault), the Ed25519 key file {@code AUDIT_SIGNING_KEY_FILE} with the local backend.
+   */
+  private static Future<CheckpointSigner> checkpointSigner(
+      BrokerConfig config, Credentials credentials, WorkerExecutor worker) {
+    if (config.credentials().backend() == BrokerConfig.CredentialsBackend.VAULT) {
+      return credentials
+          .transitSigner()
+          .<Future<CheckpointSigner>>map(Future::succeededFuture)
+          .orElseGet(
+              () ->
+                  Future.failedFuture(
+                      new IllegalStateException("the Vault backend offers no Transit signer")));
+    }
+    return LocalKeyFileSigner.open(config.audit().signingKeyFile(), worker).map(signer -> signer);
   }
 
   private static Future<BrokerApp> launch(
@@ -132,12 +177,25 @@ public final class BrokerApp {
         .compose(
             token ->
                 deployHttp(vertx, config, routers)
-                    .map(
-                        deployed -> {
-                          components.reconciler.start();
-                          return new BrokerApp(
-                              vertx, components, deployed.ids(), deployed.port(), token);
-                        }));
+                    .compose(
+                        deployed ->
+                            vertx
+                                .deployVerticle(
+                                    new CheckpointVerticle(
+                                        components.checkpoints,
+                                        config.audit().checkpointInterval()),
+                                    new DeploymentOptions())
+                                .map(
+                                    checkpointer -> {
+                                      components.checkpointDeployment = checkpointer;
+                                      components.reconciler.start();
+                                      return new BrokerApp(
+                                          vertx,
+                                          components,
+                                          deployed.ids(),
+                                          deployed.port(),
+                                          token);
+                                    })));
   }
 
   private record Deployed(List<String> ids, int port) {}
@@ -190,7 +248,8 @@ public final class BrokerApp {
 
   /**
    * Stops the reconciler and accepting requests, lets in-flight ones finish (within {@code
-   * BROKER_SHUTDOWN_GRACE}), then closes the credential store, the Vipps client and the pool.
+   * BROKER_SHUTDOWN_GRACE}), signs a last audit checkpoint, then closes the credential store, the
+   * Vipps client and the pool.
    */
   public Future<Void> stop() {
     components.reconciler.stop();
@@ -199,6 +258,12 @@ public final class BrokerApp {
       undeployed.add(vertx.undeploy(id));
     }
     return Future.join(undeployed)
+        .transform(
+            done ->
+                components.checkpointDeployment == null
+                    ? Future.succeededFuture()
+                    : vertx.undeploy(components.checkpointDeployment))
+        .transform(done -> components.auditWorker.close())
         .transform(done -> components.credentials.close())
         .transform(
             done -> {
@@ -220,6 +285,10 @@ public final class BrokerApp {
     private final OrderImport imports;
     private final RefundService refunds;
     private final RefundReconciler reconciler;
+    private final AuditRoutes audits;
+    private final CheckpointService checkpoints;
+    private final WorkerExecutor auditWorker;
+    private String checkpointDeployment;
     private final Readiness readiness;
     private final List<Runnable> onStop = new ArrayList<>();
 
@@ -232,7 +301,9 @@ public final class BrokerApp {
         AuditLog audit,
         StoreService stores,
         VippsGateway vipps,
-        Credentials credentials) {
+        Credentials credentials,
+        CheckpointSigner signer,
+        WorkerExecutor auditWorker) {
       this.vertx = vertx;
       this.config = config;
       this.database = database;
@@ -286,6 +357,19 @@ public final class BrokerApp {
               clock,
               config.refunds(),
               callBudget);
+      AuditTrailRepository trail = new AuditTrailRepository();
+      this.auditWorker = auditWorker;
+      this.audits =
+          new AuditRoutes(
+              new AuditService(pool, audit, trail, new RefundLogRepository(), signer, auditWorker));
+      this.checkpoints =
+          new CheckpointService(
+              pool,
+              trail,
+              signer,
+              clock,
+              config.audit().checkpointEvery(),
+              config.audit().checkpointInterval());
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
       readiness.register("credentials", credentials::checkReady);
@@ -320,6 +404,7 @@ public final class BrokerApp {
       credentials.routes().mount(api);
       new OrderRoutes(orders, imports).mount(api);
       new RefundRoutes(refunds).mount(api);
+      audits.mount(api);
       new OperationsRoutes(readiness, registry, contractText).mount(api);
       return api.router();
     }

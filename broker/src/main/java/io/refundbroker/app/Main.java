@@ -1,5 +1,6 @@
 package io.refundbroker.app;
 
+import io.refundbroker.audit.AuditCommand;
 import io.refundbroker.config.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Cross-store Vipps MobilePay refund broker with a credential vault.",
-    subcommands = {ServeCommand.class})
+    subcommands = {ServeCommand.class, AuditCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

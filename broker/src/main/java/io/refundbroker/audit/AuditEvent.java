@@ -7,6 +7,12 @@ import java.util.Objects;
  * What happened, before it is given a place in the chain. {@code details} must be plain JSON
  * (strings, integers, booleans, nested objects/arrays) and must never contain a secret.
  *
+ * <p>{@code details} is normalised by a JSON encode/decode round trip, so the event is hashed over
+ * exactly the values PostgreSQL's {@code jsonb} (and an exported file) gives back: a {@code
+ * byte[]}, {@code Instant}, enum or {@code BigDecimal} put into a {@link JsonObject} is encoded by
+ * Jackson (base64, ISO text, name, number), whereas hashing the Java object directly would use its
+ * {@code toString()} and make an untouched event fail verification after it is read back.
+ *
  * @param action dotted verb such as {@code store.created} or {@code refund.succeeded}
  * @param subjectType the kind of thing changed ({@code store}, {@code client}, {@code refund} …)
  * @param subjectId its id
@@ -26,7 +32,7 @@ public record AuditEvent(
     Objects.requireNonNull(subjectType, "subjectType");
     Objects.requireNonNull(subjectId, "subjectId");
     Objects.requireNonNull(outcome, "outcome");
-    details = details == null ? new JsonObject() : details.copy();
+    details = details == null ? new JsonObject() : new JsonObject(details.encode());
   }
 
   public static AuditEvent success(

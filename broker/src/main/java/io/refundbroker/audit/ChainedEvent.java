@@ -105,17 +105,60 @@ public record ChainedEvent(
     return content().put("prevHash", prevHash).put("hash", hash);
   }
 
+  /**
+   * Reads the export form ({@link #toJson()}) back, e.g. a line of a JSONL export.
+   *
+   * @throws IllegalArgumentException naming the member that is missing or malformed
+   */
+  public static ChainedEvent fromJson(JsonObject json) {
+    try {
+      JsonObject actor = required(json.getJsonObject("actor"), "actor");
+      JsonObject subject = required(json.getJsonObject("subject"), "subject");
+      return new ChainedEvent(
+          required(json.getLong("seq"), "seq"),
+          Instant.parse(required(json.getString("occurredAt"), "occurredAt")),
+          new Actor(
+              actor.getString("clientId"),
+              required(actor.getString("role"), "actor.role"),
+              actor.getString("storeId")),
+          required(json.getString("action"), "action"),
+          required(subject.getString("type"), "subject.type"),
+          required(subject.getString("id"), "subject.id"),
+          json.getString("chainId"),
+          required(json.getString("outcome"), "outcome"),
+          json.getString("requestId"),
+          required(json.getJsonObject("details"), "details"),
+          required(json.getString("prevHash"), "prevHash"),
+          required(json.getString("hash"), "hash"));
+    } catch (ClassCastException | java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException("malformed audit event: " + e.getMessage(), e);
+    }
+  }
+
+  private static <T> T required(T value, String member) {
+    if (value == null) {
+      throw new IllegalArgumentException("audit event has no '" + member + "'");
+    }
+    return value;
+  }
+
   public static String formatTime(Instant instant) {
     return TIME.format(instant.truncatedTo(ChronoUnit.MICROS));
   }
 
   static String sha256Hex(String text) {
-    try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 missing from the JDK", e);
-    }
+    MessageDigest sha256 = SHA256.get();
+    return HexFormat.of().formatHex(sha256.digest(text.getBytes(StandardCharsets.UTF_8)));
   }
+
+  /** One digest per thread: getInstance costs about as much as hashing a small event. */
+  private static final ThreadLocal<MessageDigest> SHA256 =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("SHA-256 missing from the JDK", e);
+            }
+          });
 }

@@ -52,6 +52,32 @@ class AuthorizationIT {
     assertProblem(broker.send(op.method(), op.path(), auditorToken, body), 403, "FORBIDDEN");
   }
 
+  List<Op> auditorOperations() {
+    List<Op> ops = ContractOperations.onlyFor("AUDITOR");
+    assertThat(ops)
+        .extracting(Op::operationId)
+        .contains(
+            "listAuditRefunds",
+            "listAuditEvents",
+            "listAuditCheckpoints",
+            "getAuditPublicKey",
+            "verifyAuditTrail",
+            "getClearingStatement");
+    return ops;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("auditorOperations")
+  void auditorOperationsRefuseMissingBadStoreAndAdminTokensAndAuditNothing(Op op) {
+    long events = broker.database().queryLong("SELECT count(*) FROM audit_events");
+    assertProblem(broker.send(op.method(), op.path(), null, null), 401, "UNAUTHORIZED");
+    assertProblem(
+        broker.send(op.method(), op.path(), "rb_" + "x".repeat(43), null), 401, "UNAUTHORIZED");
+    assertProblem(broker.send(op.method(), op.path(), storeToken, null), 403, "FORBIDDEN");
+    assertProblem(broker.send(op.method(), op.path(), broker.adminToken(), null), 403, "FORBIDDEN");
+    assertThat(broker.database().queryLong("SELECT count(*) FROM audit_events")).isEqualTo(events);
+  }
+
   @Test
   void forbiddenSaysWhichRoleIsNeeded() {
     HttpResult result = broker.get("/v1/admin/stores", storeToken);

@@ -1,0 +1,401 @@
+package io.refundbroker.audit;
+
+import io.refundbroker.audit.RefundLogRepository.ClearingLine;
+import io.refundbroker.audit.signing.Ed25519PublicKey;
+import io.refundbroker.auth.Caller;
+import io.refundbroker.http.ProblemException;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.time.OffsetDateTime;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What auditors read: the refund log, the raw hash-chained events, the signed checkpoints, the
+ * public key, a verification of the whole trail and the monthly clearing statement.
+ *
+ * <p>Every read is itself audited: an {@code audit.read} event (details: which resource, the
+ * filters, the format, and what was found) is appended <em>before</em> any data leaves the broker,
+ * so an auditor cannot read without leaving a trace; if the append fails, the read fails.
+ */
+public final class AuditService {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
+  static final String READ = "audit.read";
+
+  /** Rows per keyset batch when streaming or verifying. */
+  static final int BATCH = 2000;
+
+  private final Pool pool;
+  private final AuditLog audit;
+  private final AuditTrailRepository trail;
+  private final RefundLogRepository refunds;
+  private final CheckpointSigner signer;
+  private final WorkerExecutor worker;
+
+  /**
+   * @param worker a bounded executor for the CPU-heavy part of verification (hashing), so a large
+   *     trail never holds an event loop
+   */
+  public AuditService(
+      Pool pool,
+      AuditLog audit,
+      AuditTrailRepository trail,
+      RefundLogRepository refunds,
+      CheckpointSigner signer,
+      WorkerExecutor worker) {
+    this.pool = pool;
+    this.audit = audit;
+    this.trail = trail;
+    this.refunds = refunds;
+    this.signer = signer;
+    this.worker = worker;
+  }
+
+  /** A page of the refund log and the cursor of the next page (null on the last page). */
+  public record RefundPage(List<RefundLogEntry> refunds, String nextCursor) {}
+
+  /** A page of events or checkpoints and the seq to continue after (null on the last page). */
+  public record Page<T>(List<T> items, Long nextAfterSeq) {}
+
+  /** The clearing statement of one chain for one UTC month. */
+  public record Clearing(String chainId, YearMonth month, List<ClearingLine> lines) {
+    public OffsetDateTime from() {
+      return month.atDay(1).atStartOfDay().atOffset(ZoneOffset.UTC);
+    }
+
+    public OffsetDateTime to() {
+      return month.plusMonths(1).atDay(1).atStartOfDay().atOffset(ZoneOffset.UTC);
+    }
+  }
+
+  /** One page of the refund log; audited. */
+  public Future<RefundPage> refunds(Caller caller, RefundQuery query) {
+    return pool.withTransaction(
+        tx ->
+            refunds
+                .page(tx, query)
+                .compose(
+                    rows -> {
+                      boolean more = rows.size() > query.limit();
+                      List<RefundLogEntry> page = more ? rows.subList(0, query.limit()) : rows;
+                      String next =
+                          more
+                              ? new RefundQuery.Position(
+                                      page.get(page.size() - 1).createdAt(),
+                                      java.util.UUID.fromString(
+                                          page.get(page.size() - 1).refundId()))
+                                  .encode()
+                              : null;
+                      JsonObject details =
+                          read("refunds", "json")
+                              .put("filters", query.filters())
+                              .put("limit", query.limit())
+                              .put("returned", page.size());
+                      return audited(tx, caller, "refunds", query.chainId(), details)
+                          .map(new RefundPage(List.copyOf(page), next));
+                    }));
+  }
+
+  /**
+   * Streams every refund matching {@code query} to {@code sink} in batches (one consistent
+   * snapshot); audited before the first row is read.
+   *
+   * @return the number of rows sent; fails with the first database or sink failure
+   */
+  public Future<Long> exportRefunds(
+      Caller caller, RefundQuery query, Function<List<RefundLogEntry>, Future<Void>> sink) {
+    JsonObject details = read("refunds", "csv").put("filters", query.filters());
+    return pool.withTransaction(tx -> audited(tx, caller, "refunds", query.chainId(), details))
+        .compose(event -> pool.withTransaction(tx -> refunds.stream(tx, query, BATCH, sink)));
+  }
+
+  /** Events after {@code afterSeq}, at most {@code limit}; audited. */
+  public Future<Page<ChainedEvent>> events(Caller caller, long afterSeq, int limit) {
+    return pool.withTransaction(
+        tx ->
+            trail
+                .eventsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1)
+                .compose(
+                    rows -> {
+                      JsonObject details =
+                          read("events", "json")
+                              .put("afterSeq", afterSeq)
+                              .put("limit", limit)
+                              .put("returned", Math.min(rows.size(), limit));
+                      return audited(tx, caller, "events", null, details)
+                          .map(event -> page(rows, limit, ChainedEvent::seq));
+                    }));
+  }
+
+  /**
+   * Streams the events after {@code afterSeq} (at most {@code limit}, or all when null) to {@code
+   * sink} in keyset batches, up to the head as it was when the export began, which includes the
+   * {@code audit.read} event of this export. Audited first.
+   *
+   * @return the number of events sent
+   */
+  public Future<Long> exportEvents(
+      Caller caller, long afterSeq, Long limit, Function<List<ChainedEvent>, Future<Void>> sink) {
+    JsonObject details = read("events", "jsonl").put("afterSeq", afterSeq).put("limit", limit);
+    long max = limit == null ? Long.MAX_VALUE : limit;
+    return pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
+        .compose(event -> streamEvents(afterSeq, event.seq(), max, sink));
+  }
+
+  /** Where a keyset stream stands: after which seq, how many sent, whether it is done. */
+  private record Progress(long afterSeq, long sent, boolean done) {}
+
+  private Future<Long> streamEvents(
+      long afterSeq, long throughSeq, long max, Function<List<ChainedEvent>, Future<Void>> sink) {
+    return AsyncLoop.until(
+            new Progress(afterSeq, 0, max <= 0),
+            Progress::done,
+            at -> {
+              int batch = (int) Math.min(BATCH, max - at.sent());
+              return trail
+                  .eventsAfter(pool, at.afterSeq(), throughSeq, batch)
+                  .compose(events -> send(events, batch, at, ChainedEvent::seq, sink))
+                  .map(
+                      next ->
+                          next.sent() >= max
+                              ? new Progress(next.afterSeq(), next.sent(), true)
+                              : next);
+            })
+        .map(Progress::sent);
+  }
+
+  /**
+   * Hands a batch to the sink; the next cursor is computed before, so no closure keeps the rows.
+   */
+  private static <T> Future<Progress> send(
+      List<T> items,
+      int batch,
+      Progress at,
+      java.util.function.ToLongFunction<T> seq,
+      Function<List<T>, Future<Void>> sink) {
+    if (items.isEmpty()) {
+      return Future.succeededFuture(new Progress(at.afterSeq(), at.sent(), true));
+    }
+    Progress next =
+        new Progress(
+            seq.applyAsLong(items.get(items.size() - 1)),
+            at.sent() + items.size(),
+            items.size() < batch);
+    return sink.apply(items).map(done -> next);
+  }
+
+  /** Checkpoints after {@code afterSeq}, at most {@code limit}; audited. */
+  public Future<Page<Checkpoint>> checkpoints(Caller caller, long afterSeq, int limit) {
+    return pool.withTransaction(
+        tx ->
+            trail
+                .checkpointsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1)
+                .compose(
+                    rows -> {
+                      JsonObject details =
+                          read("checkpoints", "json")
+                              .put("afterSeq", afterSeq)
+                              .put("limit", limit)
+                              .put("returned", Math.min(rows.size(), limit));
+                      return audited(tx, caller, "checkpoints", null, details)
+                          .map(event -> page(rows, limit, Checkpoint::seq));
+                    }));
+  }
+
+  /**
+   * Streams every checkpoint after {@code afterSeq} to {@code sink}; audited first.
+   *
+   * @return the number of checkpoints sent
+   */
+  public Future<Long> exportCheckpoints(
+      Caller caller, long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
+    JsonObject details = read("checkpoints", "jsonl").put("afterSeq", afterSeq);
+    return pool.withTransaction(tx -> audited(tx, caller, "checkpoints", null, details))
+        .compose(event -> streamCheckpoints(afterSeq, sink));
+  }
+
+  private Future<Long> streamCheckpoints(
+      long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
+    return AsyncLoop.until(
+            new Progress(afterSeq, 0, false),
+            Progress::done,
+            at ->
+                trail
+                    .checkpointsAfter(pool, at.afterSeq(), Long.MAX_VALUE, BATCH)
+                    .compose(batch -> send(batch, BATCH, at, Checkpoint::seq, sink)))
+        .map(Progress::sent);
+  }
+
+  /** The checkpoint signer's public key (PEM) and key id; audited. */
+  public Future<PublicKey> publicKey(Caller caller) {
+    return signer
+        .publicKeyPem()
+        .compose(
+            pem ->
+                pool.withTransaction(
+                        tx ->
+                            audited(
+                                tx,
+                                caller,
+                                "public-key",
+                                null,
+                                read("public-key", "pem").put("keyId", signer.keyId())))
+                    .map(event -> new PublicKey(signer.keyId(), pem)));
+  }
+
+  /** The checkpoint key as published to auditors. */
+  public record PublicKey(String keyId, String pem) {}
+
+  /**
+   * Verifies the whole trail as stored: reads the checkpoints, then streams the events up to the
+   * head in keyset batches through {@link AuditVerifier} (hashing on the worker executor). Audited
+   * with the verdict; a trail found invalid is also logged as an error for alerting.
+   *
+   * @return the verdict; fails when the database, the signer or the audit append fails
+   */
+  public Future<AuditVerifier.Result> verify(Caller caller) {
+    return signer
+        .publicKeyPem()
+        .map(Ed25519PublicKey::fromPem)
+        .compose(
+            key ->
+                allCheckpoints()
+                    .compose(
+                        checkpoints ->
+                            trail
+                                .head(pool)
+                                .compose(
+                                    head -> {
+                                      AuditVerifier verifier =
+                                          new AuditVerifier(checkpoints, List.of(key));
+                                      return verifyEvents(verifier, head.seq());
+                                    })))
+        .compose(result -> recordVerification(caller, result));
+  }
+
+  private Future<List<Checkpoint>> allCheckpoints() {
+    List<Checkpoint> all = new java.util.ArrayList<>();
+    return streamCheckpoints(
+            0,
+            batch -> {
+              all.addAll(batch);
+              return Future.succeededFuture();
+            })
+        .map(count -> all);
+  }
+
+  /** Streams the events up to {@code headSeq} through the verifier, hashing on the worker. */
+  private Future<AuditVerifier.Result> verifyEvents(AuditVerifier verifier, long headSeq) {
+    return AsyncLoop.until(
+            new Progress(0, 0, false),
+            Progress::done,
+            at ->
+                trail
+                    .eventsAfter(pool, at.afterSeq(), headSeq, BATCH)
+                    .compose(
+                        batch ->
+                            send(
+                                batch,
+                                BATCH,
+                                at,
+                                ChainedEvent::seq,
+                                events ->
+                                    worker.executeBlocking(
+                                        () -> {
+                                          events.forEach(verifier::accept);
+                                          return null;
+                                        },
+                                        true))))
+        .compose(end -> worker.executeBlocking(verifier::finish, true));
+  }
+
+  private Future<AuditVerifier.Result> recordVerification(
+      Caller caller, AuditVerifier.Result result) {
+    JsonObject details =
+        read("verify", "json")
+            .put("valid", result.valid())
+            .put("checkedEvents", result.checkedEvents())
+            .put("headSeq", result.headSeq())
+            .put("headHash", result.headHash())
+            .put("lastValidCheckpointSeq", result.lastValidCheckpointSeq());
+    if (!result.valid()) {
+      details.put("firstInvalidSeq", result.firstInvalidSeq()).put("reason", result.reason());
+      LOG.atError()
+          .setMessage("audit trail verification FAILED")
+          .addKeyValue("firstInvalidSeq", result.firstInvalidSeq())
+          .addKeyValue("reason", result.reason())
+          .addKeyValue("requestId", caller.requestId())
+          .log();
+    }
+    AuditEvent event =
+        new AuditEvent(
+            READ, "audit", "verify", null, result.valid() ? "SUCCESS" : "INVALID", details);
+    return pool.withTransaction(tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
+        .map(appended -> result);
+  }
+
+  /**
+   * The clearing statement: per (requesting store, origin store, currency) with requesting ≠
+   * origin, the count and sum of SUCCEEDED refunds completed in {@code month} (UTC boundaries).
+   * Audited.
+   *
+   * @return the statement; fails with 404 {@code CHAIN_NOT_FOUND}
+   */
+  public Future<Clearing> clearing(Caller caller, String chainId, YearMonth month, String format) {
+    Clearing empty = new Clearing(chainId, month, List.of());
+    return pool.withTransaction(
+        tx ->
+            refunds
+                .chainExists(tx, chainId)
+                .compose(
+                    found ->
+                        found
+                            ? refunds.clearing(tx, chainId, empty.from(), empty.to())
+                            : Future.failedFuture(
+                                ProblemException.notFound(
+                                    "CHAIN_NOT_FOUND",
+                                    "No chain has chainId '"
+                                        + chainId
+                                        + "'; see GET /v1/admin/stores for the chains.")))
+                .compose(
+                    lines ->
+                        audited(
+                                tx,
+                                caller,
+                                "clearing",
+                                chainId,
+                                read("clearing", format)
+                                    .put("chainId", chainId)
+                                    .put("month", month.toString())
+                                    .put("lines", lines.size()))
+                            .map(new Clearing(chainId, month, lines))));
+  }
+
+  private static JsonObject read(String resource, String format) {
+    return new JsonObject().put("resource", resource).put("format", format);
+  }
+
+  private Future<ChainedEvent> audited(
+      SqlConnection tx, Caller caller, String resource, String chainId, JsonObject details) {
+    return audit.append(
+        tx,
+        caller.actor(),
+        caller.requestId(),
+        AuditEvent.success(READ, "audit", resource, chainId, details));
+  }
+
+  private static <T> Page<T> page(
+      List<T> rows, int limit, java.util.function.ToLongFunction<T> seq) {
+    boolean more = rows.size() > limit;
+    List<T> items = more ? rows.subList(0, limit) : rows;
+    Long next = more ? seq.applyAsLong(items.get(items.size() - 1)) : null;
+    return new Page<>(List.copyOf(items), next);
+  }
+}

@@ -1,0 +1,353 @@
+package io.refundbroker.audit;
+
+import io.refundbroker.audit.signing.Ed25519PublicKey;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Verifies an audit trail: the one implementation behind {@code GET /v1/audit/verify} and the
+ * offline {@code audit verify} command. Pure (no database, no I/O): feed it the events in seq order
+ * with {@link #accept}, then call {@link #finish}. It keeps O(1) memory in the number of events
+ * (plus the checkpoints and a window of recent hashes), so a million events stream through it.
+ *
+ * <h2>What is checked</h2>
+ *
+ * <ol>
+ *   <li><b>Order</b>: seqs run 1, 2, 3 … without a gap or repeat.
+ *   <li><b>Content</b>: each event's stored hash equals {@code SHA-256(prevHash + "\n" +
+ *       canonical(content))}.
+ *   <li><b>Link</b>: each event's {@code prevHash} equals the previous event's hash (the all-zero
+ *       hash for seq 1).
+ *   <li><b>Checkpoints</b>: every checkpoint's Ed25519 signature verifies with one of the public
+ *       keys, its {@code headHash} equals the trail's hash at its seq, and no checkpoint refers to
+ *       a seq beyond the head.
+ * </ol>
+ *
+ * <h2>Which event is named ({@code firstInvalidSeq})</h2>
+ *
+ * Verification stops at the first problem in seq order and names:
+ *
+ * <ul>
+ *   <li><b>a changed field</b>: that event (its hash no longer matches its content);
+ *   <li><b>a deleted event</b>: the first missing seq (seq gap), or, if the followers were
+ *       renumbered, the event now at that seq (its content and link no longer match);
+ *   <li><b>two events swapped</b>: the lower seq of the two (content and link mismatch there);
+ *   <li><b>an inserted event</b> (followers renumbered): the inserted event, found because the next
+ *       original event still records the inserted event's predecessor as its own (searched among
+ *       the last {@value #WINDOW} events);
+ *   <li><b>an event changed and rehashed</b> (followers left alone): that event, because its intact
+ *       successor recorded a different predecessor hash;
+ *   <li><b>the tail truncated</b>: the first missing seq (head + 1), known because a signed
+ *       checkpoint refers to a later seq. A truncation after the last checkpoint leaves nothing
+ *       signed behind and is <em>not detectable</em>: only the part up to the last checkpoint is
+ *       protected, which is why checkpoints should be frequent and exports kept elsewhere;
+ *   <li><b>the chain rewritten consistently</b> from some event on (every hash recomputed, which
+ *       needs no key): the hashes agree with each other, but the next checkpoint's signed head hash
+ *       no longer matches. The rewritten event cannot be pinpointed; the verifier names the first
+ *       seq not covered by a still-valid checkpoint (last valid checkpoint's seq + 1): the rewrite
+ *       began at or after it and at or before the mismatching checkpoint. A rewrite after the last
+ *       checkpoint is not detectable;
+ *   <li><b>a forged checkpoint</b> (signature does not verify): likewise the last valid
+ *       checkpoint's seq + 1, since nothing after it is vouched for any more.
+ * </ul>
+ *
+ * A checkpoint whose signed hash does not match is judged after one more event: if that event shows
+ * an insertion or a changed-and-rehashed event at or before the checkpoint, that event is named
+ * instead of the coarser "rewritten since the last valid checkpoint".
+ *
+ * <p>Where two explanations fit the same evidence (an event changed and rehashed, or its
+ * successor's {@code prevHash} changed and rehashed), the earlier event is named unless a valid
+ * checkpoint covers it.
+ */
+public final class AuditVerifier {
+  /** How many recent events are remembered to recognise inserted ones. */
+  public static final int WINDOW = 1024;
+
+  private final List<Checkpoint> checkpoints;
+  private final List<Ed25519PublicKey> keys;
+  private final String[] recentHashes = new String[WINDOW];
+
+  private int nextCheckpoint;
+  private long expectedSeq = 1;
+  private String previousHash = ChainedEvent.GENESIS_HASH;
+  private long lastValidCheckpointSeq;
+  private int verifiedCheckpoints;
+  private long checked;
+  private long headSeq;
+  private String headHash = ChainedEvent.GENESIS_HASH;
+  private Long firstInvalidSeq;
+  private String reason;
+  private Failure pending;
+  private long pendingAt;
+
+  /**
+   * @param checkpoints the signed checkpoints, in any order
+   * @param keys the public keys a checkpoint may be signed with (usually one)
+   */
+  public AuditVerifier(List<Checkpoint> checkpoints, List<Ed25519PublicKey> keys) {
+    this.checkpoints = new ArrayList<>(checkpoints);
+    this.checkpoints.sort(Comparator.comparingLong(Checkpoint::seq));
+    this.keys = List.copyOf(keys);
+  }
+
+  /** The outcome; {@code firstInvalidSeq} and {@code reason} are null when valid. */
+  public record Result(
+      boolean valid,
+      long checkedEvents,
+      long headSeq,
+      String headHash,
+      Long firstInvalidSeq,
+      String reason,
+      int checkpointsVerified,
+      long lastValidCheckpointSeq) {
+
+    /** The {@code GET /v1/audit/verify} body. */
+    public JsonObject toJson() {
+      JsonObject json =
+          new JsonObject()
+              .put("valid", valid)
+              .put("checkedEvents", checkedEvents)
+              .put("headSeq", headSeq)
+              .put("headHash", headHash)
+              .put("checkpointsVerified", checkpointsVerified)
+              .put("lastValidCheckpointSeq", lastValidCheckpointSeq);
+      if (valid) {
+        json.put("unsignedEvents", headSeq - lastValidCheckpointSeq);
+      } else {
+        json.put("firstInvalidSeq", firstInvalidSeq).put("reason", reason);
+      }
+      return json;
+    }
+  }
+
+  /** Checks the next event. Events after the first problem are only counted. */
+  public void accept(ChainedEvent event) {
+    Objects.requireNonNull(event, "event");
+    checked++;
+    headSeq = event.seq();
+    headHash = event.hash();
+    if (firstInvalidSeq != null) {
+      return;
+    }
+    Failure failure = check(event);
+    if (pending != null) {
+      // a checkpoint mismatched at the previous event; this event may say more precisely where
+      fail(failure != null && failure.seq() <= pendingAt ? failure : pending);
+      return;
+    }
+    if (failure != null) {
+      fail(failure);
+      return;
+    }
+    previousHash = event.hash();
+    recentHashes[(int) (event.seq() % WINDOW)] = event.hash();
+    expectedSeq++;
+    checkCheckpointsAt(event.seq(), event.hash());
+  }
+
+  /**
+   * Records that the next event could not be read at all (e.g. a malformed line of an export): the
+   * trail is invalid from the seq that was expected there.
+   */
+  public void acceptUnreadable(String problem) {
+    checked++;
+    if (firstInvalidSeq == null) {
+      fail(
+          pending != null
+              ? pending
+              : new Failure(
+                  expectedSeq,
+                  "the event after seq " + (expectedSeq - 1) + " is unreadable: " + problem));
+    }
+  }
+
+  /** Ends verification: checks what only the end can show (checkpoints beyond the head). */
+  public Result finish() {
+    if (firstInvalidSeq == null && pending != null) {
+      fail(pending);
+    }
+    if (firstInvalidSeq == null && nextCheckpoint < checkpoints.size()) {
+      Checkpoint beyond = checkpoints.get(nextCheckpoint);
+      if (!signatureValid(beyond)) {
+        fail(forged(beyond));
+      } else {
+        fail(
+            new Failure(
+                expectedSeq,
+                "the signed checkpoint at seq "
+                    + beyond.seq()
+                    + " refers beyond the head (seq "
+                    + (expectedSeq - 1)
+                    + "): events "
+                    + expectedSeq
+                    + ".."
+                    + beyond.seq()
+                    + " were removed"));
+      }
+    }
+    return new Result(
+        firstInvalidSeq == null,
+        checked,
+        headSeq,
+        headHash,
+        firstInvalidSeq,
+        reason,
+        verifiedCheckpoints,
+        lastValidCheckpointSeq);
+  }
+
+  private record Failure(long seq, String reason) {}
+
+  /** Order, link and content of one event; null when it continues the chain. */
+  private Failure check(ChainedEvent event) {
+    long seq = event.seq();
+    if (seq > expectedSeq) {
+      return new Failure(
+          expectedSeq,
+          seq == expectedSeq + 1
+              ? "event "
+                  + expectedSeq
+                  + " is missing (the trail jumps from seq "
+                  + (expectedSeq - 1)
+                  + " to "
+                  + seq
+                  + ")"
+              : "events "
+                  + expectedSeq
+                  + ".."
+                  + (seq - 1)
+                  + " are missing (the trail jumps from"
+                  + " seq "
+                  + (expectedSeq - 1)
+                  + " to "
+                  + seq
+                  + ")");
+    }
+    if (seq < expectedSeq) {
+      return new Failure(
+          expectedSeq,
+          "the event after seq "
+              + (expectedSeq - 1)
+              + " carries seq "
+              + seq
+              + " (events out of order or repeated)");
+    }
+    boolean selfConsistent = event.computeHash().equals(event.hash());
+    if (!event.prevHash().equals(previousHash)) {
+      return diagnoseBrokenLink(event, selfConsistent);
+    }
+    if (!selfConsistent) {
+      return new Failure(seq, "event " + seq + " was changed: its hash does not match its content");
+    }
+    return null;
+  }
+
+  private Failure diagnoseBrokenLink(ChainedEvent event, boolean selfConsistent) {
+    long seq = event.seq();
+    long predecessor = findRecent(event.prevHash(), seq - 2);
+    if (predecessor >= 0) {
+      return new Failure(
+          Math.max(predecessor + 1, lastValidCheckpointSeq + 1),
+          "event "
+              + seq
+              + " records event "
+              + predecessor
+              + " as its predecessor: events "
+              + (predecessor + 1)
+              + ".."
+              + (seq - 1)
+              + " were inserted");
+    }
+    if (selfConsistent && seq - 1 > lastValidCheckpointSeq) {
+      return new Failure(
+          seq - 1,
+          "event "
+              + (seq - 1)
+              + " was changed and its hash recomputed: event "
+              + seq
+              + " recorded a different hash for it");
+    }
+    return new Failure(
+        seq, "event " + seq + " does not link to event " + (seq - 1) + " (prevHash mismatch)");
+  }
+
+  /** The seq (≤ {@code maxSeq}, within the window) whose hash is {@code hash}, or -1. */
+  private long findRecent(String hash, long maxSeq) {
+    for (long seq = maxSeq; seq >= 1 && seq > maxSeq - WINDOW + 1; seq--) {
+      if (hash.equals(recentHashes[(int) (seq % WINDOW)])) {
+        return seq;
+      }
+    }
+    if (maxSeq >= 0 && maxSeq < WINDOW && hash.equals(ChainedEvent.GENESIS_HASH)) {
+      return 0;
+    }
+    return -1;
+  }
+
+  private void checkCheckpointsAt(long seq, String hash) {
+    while (nextCheckpoint < checkpoints.size() && checkpoints.get(nextCheckpoint).seq() <= seq) {
+      Checkpoint checkpoint = checkpoints.get(nextCheckpoint++);
+      if (checkpoint.seq() < seq) {
+        // only a checkpoint with seq < 1 can be left behind: events are checked one by one
+        fail(
+            new Failure(
+                lastValidCheckpointSeq + 1,
+                "checkpoint at seq " + checkpoint.seq() + " refers to no event"));
+        return;
+      }
+      if (!signatureValid(checkpoint)) {
+        fail(forged(checkpoint));
+        return;
+      }
+      if (!checkpoint.headHash().equals(hash)) {
+        pendingAt = seq;
+        pending =
+            new Failure(
+                lastValidCheckpointSeq + 1,
+                "the signed checkpoint at seq "
+                    + seq
+                    + " does not match the trail's hash there: events "
+                    + (lastValidCheckpointSeq + 1)
+                    + ".."
+                    + seq
+                    + " were rewritten");
+        return;
+      }
+      lastValidCheckpointSeq = seq;
+      verifiedCheckpoints++;
+    }
+  }
+
+  private boolean signatureValid(Checkpoint checkpoint) {
+    byte[] signature = checkpoint.signature();
+    if (signature == null) {
+      return false;
+    }
+    byte[] message = checkpoint.signedMessage();
+    for (Ed25519PublicKey key : keys) {
+      if (key.verifies(message, signature)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Failure forged(Checkpoint checkpoint) {
+    return new Failure(
+        lastValidCheckpointSeq + 1,
+        "the checkpoint at seq "
+            + checkpoint.seq()
+            + " has a signature that does not verify with the public key (forged, or signed by"
+            + " another key): nothing after seq "
+            + lastValidCheckpointSeq
+            + " is vouched for");
+  }
+
+  private void fail(Failure failure) {
+    firstInvalidSeq = failure.seq();
+    reason = failure.reason();
+  }
+}

@@ -1,0 +1,77 @@
+package io.refundbroker.audit.signing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.refundbroker.testing.Await;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalKeyFileSignerTest {
+  @TempDir Path dir;
+  private Vertx vertx;
+  private WorkerExecutor worker;
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    worker = vertx.createSharedWorkerExecutor("test-signing", 1);
+  }
+
+  @AfterEach
+  void stop() {
+    Await.result(vertx.close());
+  }
+
+  @Test
+  void createsAnOwnerOnlyKeyOnFirstUseAndReusesIt() throws Exception {
+    Path file = dir.resolve("nested/audit-signing-key.pem");
+    LocalKeyFileSigner first = Await.result(LocalKeyFileSigner.open(file, worker));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
+    assertThat(Files.readString(file)).startsWith("-----BEGIN PRIVATE KEY-----");
+
+    LocalKeyFileSigner again = Await.result(LocalKeyFileSigner.open(file, worker));
+    assertThat(again.keyId()).isEqualTo(first.keyId()).startsWith("local:");
+    assertThat(Await.result(again.publicKeyPem())).isEqualTo(Await.result(first.publicKeyPem()));
+
+    byte[] message = "checkpoint".getBytes(StandardCharsets.UTF_8);
+    byte[] signature = Await.result(first.sign(message));
+    assertThat(signature).hasSize(64);
+    Ed25519PublicKey published = Ed25519PublicKey.fromPem(Await.result(again.publicKeyPem()));
+    assertThat(published.verifies(message, signature)).isTrue();
+    assertThat(published.verifies("checkpoinT".getBytes(StandardCharsets.UTF_8), signature))
+        .isFalse();
+    assertThat(Ed25519KeyPair.generate().publicKey().verifies(message, signature)).isFalse();
+  }
+
+  @Test
+  void readsAKeyWrittenInPkcs8PemAndRefusesGarbageWithoutEchoingIt() throws Exception {
+    Ed25519KeyPair key = Ed25519KeyPair.generate();
+    Path file = Files.writeString(dir.resolve("key.pem"), key.toPem());
+    LocalKeyFileSigner signer = Await.result(LocalKeyFileSigner.open(file, worker));
+    assertThat(Ed25519PublicKey.fromPem(Await.result(signer.publicKeyPem())).fingerprint())
+        .isEqualTo(key.publicKey().fingerprint());
+    assertThat(key.toString()).doesNotContain(key.toPem().substring(30, 60));
+
+    Path bad =
+        Files.writeString(
+            dir.resolve("bad.pem"),
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LXNlY3JldA==\n-----END PRIVATE KEY-----\n");
+    Throwable failure = Await.failure(LocalKeyFileSigner.open(bad, worker));
+    assertThat(failure)
+        .hasMessageContaining("AUDIT_SIGNING_KEY_FILE")
+        .hasMessageContaining("bad.pem");
+    assertThat(failure.getMessage()).doesNotContain("c2VjcmV0");
+    assertThatThrownBy(() -> Ed25519PublicKey.fromPem("nope"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
