@@ -165,6 +165,14 @@ public final class RefundWorld implements AutoCloseable {
     return vipps.sandbox().requests().stream().filter(r -> r.path().endsWith("/refund")).count();
   }
 
+  /** Refund calls the sandbox received for one payment reference. */
+  public long refundCalls(String reference) {
+    Await.result(vipps.sandbox().whenIdle());
+    return vipps.sandbox().requests().stream()
+        .filter(r -> r.path().endsWith("/" + reference + "/refund"))
+        .count();
+  }
+
   /** Unresolved (PENDING or UNKNOWN) refunds in the database. */
   public long unresolved() {
     return broker
