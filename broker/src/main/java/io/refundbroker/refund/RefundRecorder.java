@@ -72,6 +72,10 @@ public final class RefundRecorder {
                   next == RefundStatus.FAILED ? outcome.reason().name() : current.failureCode();
               String failureDetail =
                   next == RefundStatus.FAILED ? outcome.detail() : current.failureDetail();
+              Integer upstreamStatus =
+                  outcome.httpStatus() == 0
+                      ? current.upstreamStatus()
+                      : Integer.valueOf(outcome.httpStatus());
               return refunds
                   .recordOutcome(
                       tx,
@@ -79,7 +83,7 @@ public final class RefundRecorder {
                       next,
                       failureCode,
                       failureDetail,
-                      outcome.httpStatus() == 0 ? current.upstreamStatus() : outcome.httpStatus(),
+                      upstreamStatus,
                       nextAttempt,
                       now)
                   .compose(updated -> completeKey(tx, updated, now).map(v -> updated))

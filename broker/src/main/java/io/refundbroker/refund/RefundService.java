@@ -36,6 +36,8 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The broker's main job: Store B refunds an order bought in Store A, with Store A's credentials,
@@ -50,6 +52,7 @@ import java.util.UUID;
  * RefundReconciler}.
  */
 public final class RefundService {
+  private static final Logger LOG = LoggerFactory.getLogger(RefundService.class);
   static final String OPERATION = "refund";
   private static final String IDEMPOTENCY_PKEY = "idempotency_records_pkey";
 
@@ -494,9 +497,16 @@ public final class RefundService {
             outcome ->
                 recorder.record(refund.refundId(), outcome, caller.actor(), caller.requestId()))
         .recover(
-            failure ->
-                // The refund is written ahead; whatever failed here, the reconciler finishes it.
-                Future.succeededFuture(refund));
+            failure -> {
+              // Written ahead: whatever failed after the commit, the reconciler finishes it.
+              LOG.atWarn()
+                  .setMessage("refund outcome not recorded; left to the reconciler")
+                  .addKeyValue("refundId", refund.refundId())
+                  .addKeyValue("requestId", caller.requestId())
+                  .setCause(failure)
+                  .log();
+              return Future.succeededFuture(refund);
+            });
   }
 
   /** The Vipps call for a refund; byte-identical for every retry and reconciliation. */

@@ -86,23 +86,44 @@ class RefundFaultsIT {
     long unknown = replies.stream().filter(r -> r.status() == 202).count();
     for (HttpResult reply : replies) {
       assertThat(reply.status()).as(reply.toString()).isIn(201, 202);
+      if (reply.status() == 202) {
+        assertThat(reply.json().getString("status")).isEqualTo("UNKNOWN");
+      }
     }
-    assertThat(unknown).as("faults left outcomes unknown (seed %d)", SEED).isBetween(40L, 140L);
+    // A lost answer is retried with the same key and answered by Vipps's idempotent replay, so
+    // only refunds whose every attempt was hit stay unknown (about 0.3^2 of them).
+    assertThat(unknown).as("faults left outcomes unknown (seed %d)", SEED).isPositive();
+    assertThat(world.refundCalls())
+        .as("lost answers were retried")
+        .isGreaterThan(REFUNDS + unknown);
 
     world.reconcileUntilResolved(20);
 
     List<LedgerEntry> ledger = world.ledger();
     Map<String, Long> appliedPerKey =
         ledger.stream()
+            .filter(e -> e.reference().startsWith("faulty-order-"))
             .collect(Collectors.groupingBy(LedgerEntry::idempotencyKey, Collectors.counting()));
     assertThat(appliedPerKey.values()).as("applied twice").allMatch(n -> n == 1);
     Map<String, String> statusByKey = new HashMap<>();
-    for (var row : world.broker.database().query("SELECT upstream_key, status FROM refunds")) {
+    for (var row :
+        world
+            .broker
+            .database()
+            .query(
+                "SELECT upstream_key, status FROM refunds WHERE order_id LIKE 'faulty-order-%'")) {
       statusByKey.put((String) row.get("upstream_key"), (String) row.get("status"));
     }
     Set<String> applied = new HashSet<>(appliedPerKey.keySet());
-    applied.retainAll(statusByKey.keySet());
-    assertThat(applied).as("every faulty-order refund applied").hasSize(REFUNDS);
+    assertThat(statusByKey).hasSize(REFUNDS);
+    Set<String> strangers = new HashSet<>(applied);
+    strangers.removeAll(statusByKey.keySet());
+    assertThat(strangers)
+        .as(
+            "applied at Vipps with a key no refund has: %s",
+            ledger.stream().filter(e -> strangers.contains(e.idempotencyKey())).toList())
+        .isEmpty();
+    assertThat(applied.size()).as("every refund applied once at Vipps").isEqualTo(REFUNDS);
     for (String key : applied) {
       assertThat(statusByKey.get(key))
           .as("applied at Vipps but not SUCCEEDED: %s", key)
@@ -185,13 +206,11 @@ class RefundFaultsIT {
     }
     for (var entry : actions.entrySet()) {
       List<String> seq = entry.getValue();
-      assertThat(seq)
-          .as("events of refund %s", entry.getKey())
-          .satisfiesAnyOf(
-              s -> assertThat(s).containsExactly("refund.requested", "refund.succeeded"),
-              s ->
-                  assertThat(s)
-                      .containsExactly("refund.requested", "refund.unknown", "refund.succeeded"));
+      assertThat(
+              seq.equals(List.of("refund.requested", "refund.succeeded"))
+                  || seq.equals(List.of("refund.requested", "refund.unknown", "refund.succeeded")))
+          .as("events of refund %s: %s", entry.getKey(), seq)
+          .isTrue();
     }
   }
 
