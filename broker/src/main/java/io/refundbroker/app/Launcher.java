@@ -14,6 +14,7 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,7 @@ public final class Launcher implements AutoCloseable {
   private final Vertx vertx;
   private final BrokerApp app;
   private final Duration grace;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Launcher(EmbeddedDatabase embedded, Vertx vertx, BrokerApp app, Duration grace) {
     this.embedded = embedded;
@@ -101,9 +103,15 @@ public final class Launcher implements AutoCloseable {
     return vertx;
   }
 
-  /** Graceful stop: in-flight requests finish, then the pool, Vert.x and PostgreSQL close. */
+  /**
+   * Graceful stop: in-flight requests finish, then the pool, Vert.x and PostgreSQL close. Safe to
+   * call more than once (the signal handler and the fallback shutdown hook may both call it).
+   */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     LOG.info("refund-broker stopping");
     try {
       app.stop()

@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -66,23 +65,13 @@ public final class ServeCommand implements Callable<Integer> {
       sandbox.printHowToSeed(out, env.containsKey("VIPPS_BASE_URL"));
     }
     EmbeddedSandbox running = sandbox;
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  launcher.close();
-                  if (running != null) {
-                    running.close();
-                  }
-                  stopped.countDown();
-                },
-                "refund-broker-shutdown"));
-    try {
-      stopped.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    Termination.awaitThen(
+        () -> {
+          launcher.close();
+          if (running != null) {
+            running.close();
+          }
+        });
     return 0;
   }
 

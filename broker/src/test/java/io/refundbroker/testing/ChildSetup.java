@@ -16,7 +16,10 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ChildSetup {
   private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
 
   private final String baseUrl;
   private final String adminToken;

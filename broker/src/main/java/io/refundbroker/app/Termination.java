@@ -1,0 +1,53 @@
+package io.refundbroker.app;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/**
+ * Waits for SIGTERM or SIGINT and runs the graceful stop BEFORE the JVM starts shutting down.
+ *
+ * <p>Why not a shutdown hook: JVM shutdown hooks run concurrently, and the embedded PostgreSQL
+ * library registers its own hook that stops the database at once — in-flight refunds could not be
+ * recorded. Handling the signal ourselves lets requests finish and the pool close first; only then
+ * does the process exit (and the library's hook finds PostgreSQL already stopped). A shutdown hook
+ * remains as a fallback for other ways the JVM may end.
+ */
+final class Termination {
+  private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
+
+  private Termination() {}
+
+  /** Blocks until TERM or INT arrives, then runs {@code stop} (once) and returns. */
+  static void awaitThen(Runnable action) {
+    AtomicBoolean done = new AtomicBoolean();
+    Runnable stop =
+        () -> {
+          if (done.compareAndSet(false, true)) {
+            action.run();
+          }
+        };
+    CountDownLatch signalled = new CountDownLatch(1);
+    for (String name : new String[] {"TERM", "INT"}) {
+      try {
+        Signal.handle(
+            new Signal(name),
+            signal -> {
+              LOG.atInfo().setMessage("signal received").addKeyValue("signal", "SIG" + name).log();
+              signalled.countDown();
+            });
+      } catch (IllegalArgumentException e) {
+        LOG.warn("cannot handle SIG{} on this platform; relying on the JVM shutdown hook", name);
+      }
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "refund-broker-shutdown"));
+    try {
+      signalled.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stop.run();
+  }
+}
