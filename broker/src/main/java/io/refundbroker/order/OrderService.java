@@ -13,6 +13,7 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 
 /** Registers sales, and tells a till what can still be refunded of an order. */
 public final class OrderService {
@@ -61,15 +62,12 @@ public final class OrderService {
               "CAPTURED_IN_FUTURE",
               "capturedAt lies in the future; send the capture time in UTC."));
     }
+    // A till registers a sale as it completes: without a capture time, that moment is it.
+    Instant captured =
+        capturedAt != null ? capturedAt : clock.instant().truncatedTo(ChronoUnit.MICROS);
     Order draft =
         new Order(
-            storeId,
-            orderId,
-            amount,
-            capturedAt,
-            "REGISTERED",
-            caller.principal().clientId(),
-            null);
+            storeId, orderId, amount, captured, "REGISTERED", caller.principal().clientId(), null);
     return pool.withTransaction(
         tx ->
             orders
@@ -92,12 +90,16 @@ public final class OrderService {
                       }
                       return orders
                           .find(tx, storeId, orderId)
-                          .compose(existing -> sameOrConflict(existing, draft));
+                          .compose(existing -> sameOrConflict(existing, draft, capturedAt != null));
                     }));
   }
 
-  private static Future<Registration> sameOrConflict(Order existing, Order draft) {
-    if (existing.sameSale(draft)) {
+  /** The same sale again; a capture time the caller did not send is not compared. */
+  private static Future<Registration> sameOrConflict(
+      Order existing, Order draft, boolean captureTimeGiven) {
+    boolean same =
+        captureTimeGiven ? existing.sameSale(draft) : existing.amount().equals(draft.amount());
+    if (same) {
       return Future.succeededFuture(new Registration(existing, false));
     }
     return Future.failedFuture(
