@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Cross-store Vipps MobilePay refund broker with a credential vault.",
-    subcommands = {ServeCommand.class, AuditCommand.class})
+    subcommands = {ServeCommand.class, DemoCommand.class, AuditCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
