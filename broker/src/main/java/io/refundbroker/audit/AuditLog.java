@@ -93,6 +93,11 @@ public class AuditLog {
       throw new IllegalStateException(
           "audit event " + row.getLong("seq") + " has details that are not a JSON object");
     }
+    return fromRow(row, json);
+  }
+
+  /** Reads a stored row back with {@code details} supplied by the caller. */
+  public static ChainedEvent fromRow(Row row, JsonObject details) {
     return new ChainedEvent(
         row.getLong("seq"),
         row.getOffsetDateTime("occurred_at").toInstant(),
@@ -106,7 +111,7 @@ public class AuditLog {
         row.getString("chain_id"),
         row.getString("outcome"),
         row.getString("request_id"),
-        json,
+        details,
         row.getString("prev_hash"),
         row.getString("hash"));
   }

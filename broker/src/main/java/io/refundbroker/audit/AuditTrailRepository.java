@@ -152,22 +152,9 @@ public final class AuditTrailRepository {
       return AuditLog.fromRow(row);
     }
     ChainedEvent readable =
-        new ChainedEvent(
-            row.getLong("seq"),
-            row.getOffsetDateTime("occurred_at").toInstant(),
-            new Actor(
-                row.getString("actor_client_id"),
-                row.getString("actor_role"),
-                row.getString("actor_store_id")),
-            row.getString("action"),
-            row.getString("subject_type"),
-            row.getString("subject_id"),
-            row.getString("chain_id"),
-            row.getString("outcome"),
-            row.getString("request_id"),
-            new JsonObject().put("unreadableDetails", String.valueOf(row.getValue("details"))),
-            row.getString("prev_hash"),
-            row.getString("hash"));
+        AuditLog.fromRow(
+            row,
+            new JsonObject().put("unreadableDetails", String.valueOf(row.getValue("details"))));
     return readable;
   }
 

@@ -31,20 +31,7 @@ public final class CredentialService {
   /** The outcome of a rotation or rollback. */
   public record Rotation(Store store, CredentialVersion version, int previousVersion) {
     public JsonObject toJson() {
-      JsonObject json =
-          new JsonObject()
-              .put("storeId", store.storeId())
-              .put("msn", store.msn())
-              .put("version", version.version())
-              .put("previousVersion", previousVersion)
-              .put("validated", version.validatedAt() != null);
-      if (version.validatedAt() != null) {
-        json.put("validatedAt", version.validatedAt().toString());
-      }
-      if (version.restoredVersion() != null) {
-        json.put("restoredVersion", version.restoredVersion());
-      }
-      return json;
+      return details(store.msn(), previousVersion, version).put("storeId", store.storeId());
     }
   }
 

@@ -19,8 +19,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
@@ -745,7 +743,7 @@ public final class VippsClient implements VippsGateway {
 
   /** Reads the token response (all fields are strings in the spec; numbers are tolerated). */
   private AccessToken parseToken(Buffer body, Instant asked) {
-    if (!(parse(body) instanceof JsonObject json)) {
+    if (!(VippsErrors.parse(body) instanceof JsonObject json)) {
       return null;
     }
     if (!(json.getValue("access_token") instanceof String value) || value.isBlank()) {
@@ -956,18 +954,7 @@ public final class VippsClient implements VippsGateway {
   }
 
   private static boolean isJsonObject(Buffer body) {
-    return parse(body) instanceof JsonObject;
-  }
-
-  private static Object parse(Buffer body) {
-    if (body == null || body.length() == 0) {
-      return null;
-    }
-    try {
-      return Json.decodeValue(body);
-    } catch (DecodeException e) {
-      return null;
-    }
+    return VippsErrors.parse(body) instanceof JsonObject;
   }
 
   /** Closes the HTTP client (in-flight calls fail). */

@@ -284,7 +284,8 @@ final class VippsErrors {
     return parse(body) instanceof JsonObject json ? json : null;
   }
 
-  private static Object parse(Buffer body) {
+  /** The JSON value of a body, or null when it is empty or not JSON. */
+  static Object parse(Buffer body) {
     if (body == null || body.length() == 0) {
       return null;
     }
