@@ -1,6 +1,6 @@
 package io.refundbroker.app;
 
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,25 +29,21 @@ final class Termination {
             action.run();
           }
         };
-    CountDownLatch signalled = new CountDownLatch(1);
+    CompletableFuture<String> signalled = new CompletableFuture<>();
     for (String name : new String[] {"TERM", "INT"}) {
       try {
         Signal.handle(
             new Signal(name),
             signal -> {
               LOG.atInfo().setMessage("signal received").addKeyValue("signal", "SIG" + name).log();
-              signalled.countDown();
+              signalled.complete(name);
             });
       } catch (IllegalArgumentException e) {
         LOG.warn("cannot handle SIG{} on this platform; relying on the JVM shutdown hook", name);
       }
     }
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "refund-broker-shutdown"));
-    try {
-      signalled.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    signalled.join();
     stop.run();
   }
 }
