@@ -108,13 +108,8 @@ public final class BrokerApp {
         .onSuccess(app -> app.components.onStop.add(vipps::close));
   }
 
-  /**
-   * Starts the broker with {@code vipps} as its Vipps gateway (tests may pass a stand-in).
-   *
-   * @return the running broker; fails when a dependency is unusable or the contract has an
-   *     operation without a handler
-   */
-  public static Future<BrokerApp> start(
+  /** Starts the broker with {@code vipps} as its Vipps gateway. */
+  private static Future<BrokerApp> start(
       Vertx vertx,
       BrokerConfig config,
       Database database,

@@ -129,7 +129,7 @@ public final class RefundReconciler {
                     pool, refund.refundId(), recent.oldest().plus(Duration.ofMinutes(1)));
               }
               return refunds
-                  .recordAttempt(pool, refund.refundId(), now)
+                  .recordAttempt(pool, refund.refundId(), keys.version(), now)
                   .compose(v -> vipps.refund(RefundService.callFor(refund, keys)))
                   .compose(outcome -> record(refund, outcome));
             });

@@ -50,7 +50,8 @@ public final class RefundRepository {
           .formatted(Refund.COLUMNS);
   private static final String RECORD_ATTEMPT =
       """
-      UPDATE refunds SET attempts = attempts + 1, last_attempt_at = #{now}, updated_at = #{now}
+      UPDATE refunds SET attempts = attempts + 1, last_attempt_at = #{now}, updated_at = #{now},
+             credentials_version = #{credentialsVersion}
        WHERE refund_id = #{refundId}
       """;
   private static final String CLAIM_DUE =
@@ -152,10 +153,16 @@ public final class RefundRepository {
         .map(rows -> rows.iterator().next());
   }
 
-  /** Counts one more upstream refund call for this refund. */
-  public Future<Void> recordAttempt(SqlClient sql, UUID refundId, Instant now) {
+  /**
+   * Counts one more upstream refund call for this refund, made with version {@code
+   * credentialsVersion} of the origin store's keys (a resend after a rotation uses the new keys,
+   * and the audit events that follow must name them).
+   */
+  public Future<Void> recordAttempt(
+      SqlClient sql, UUID refundId, int credentialsVersion, Instant now) {
     return SqlTemplate.forUpdate(sql, RECORD_ATTEMPT)
-        .execute(Map.of("refundId", refundId, "now", utc(now)))
+        .execute(
+            Map.of("refundId", refundId, "credentialsVersion", credentialsVersion, "now", utc(now)))
         .mapEmpty();
   }
 

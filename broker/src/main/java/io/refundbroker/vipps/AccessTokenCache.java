@@ -90,7 +90,15 @@ final class AccessTokenCache {
    * @return whether anything was dropped
    */
   boolean forget(String msn) {
-    return entries.keySet().removeIf(k -> k.msn().equals(msn));
+    boolean dropped = false;
+    for (Key key : entries.keySet()) {
+      // remove() answers for itself: two concurrent forgets (the rotating request and its own
+      // change notification) must not both report the same token as dropped
+      if (key.msn().equals(msn) && entries.remove(key) != null) {
+        dropped = true;
+      }
+    }
+    return dropped;
   }
 
   /** Number of stores with a token (or a fetch in flight). */

@@ -2,13 +2,16 @@ package io.refundbroker.credential;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.config.Secret;
+import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
-import io.refundbroker.testing.FakeKeyProof;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.LogCapture;
 import io.refundbroker.testing.TestBroker;
+import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
+import io.refundbroker.vipps.VippsHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -20,54 +23,94 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Canary: secrets written through the API (accepted, rejected, malformed, rolled back, read by the
- * refund side) never appear in any log line at TRACE, any HTTP response, any audit row, or any
- * column of the database, text or binary (the local backend's ciphertext must not contain them
- * either).
+ * refund side; proved by the real Vipps client against the sandbox) and the Vipps access tokens
+ * those proofs fetched never appear in any log line at TRACE (with the Vipps HTTP trace on), any
+ * HTTP response, the metrics, any audit row, or any column of the database, text or binary (the
+ * local backend's ciphertext must not contain them either).
  */
 class CredentialSecretCanaryIT {
 
   @ParameterizedTest
   @EnumSource(CredentialBackendKind.class)
   void secretsNeverLeak(CredentialBackendKind backend) {
+    String msn = "777001";
     String secret = "canary-secret-" + UUID.randomUUID();
     String subscription = "canary-sub-" + UUID.randomUUID();
     String rejected = "canary-rejected-" + UUID.randomUUID();
     String malformed = "canary-malformed-" + UUID.randomUUID();
-    List<String> canaries = List.of(secret, subscription, rejected, malformed);
+    String otherSecret = "canary-other-secret-" + UUID.randomUUID();
+    String otherSubscription = "canary-other-sub-" + UUID.randomUUID();
+    SandboxStore first =
+        new SandboxStore(
+            msn, "c1-" + UUID.randomUUID(), Secret.of(secret), Secret.of(subscription));
+    SandboxStore other =
+        new SandboxStore(
+            msn, "c5-" + UUID.randomUUID(), Secret.of(otherSecret), Secret.of(otherSubscription));
+    List<String> canaries = new ArrayList<>();
+    canaries.addAll(
+        List.of(secret, subscription, rejected, malformed, otherSecret, otherSubscription));
     List<HttpResult> responses = new ArrayList<>();
 
     VaultDouble vault = backend == CredentialBackendKind.VAULT ? VaultDouble.start() : null;
-    FakeKeyProof vipps =
-        new FakeKeyProof().accept(c -> !c.clientSecret().reveal().equals(rejected));
-    try (LogCapture logs = LogCapture.atTrace();
+    try (TestSandbox sandbox = TestSandbox.start();
+        LogCapture logs = LogCapture.atTrace();
         TestBroker broker =
             backend
-                .configure(TestBroker.builder().vipps(vipps), vault)
+                .configure(TestBroker.builder(), vault)
+                .env("VIPPS_BASE_URL", sandbox.baseUrl())
+                .env("VIPPS_TRACE_HTTP", "true")
                 .env("BROKER_LOG_LEVEL", "trace")
                 .env("CREDENTIALS_CACHE_TTL", "0s")
                 .start()) {
-      broker.createStore("canary-1", "acme", "777001");
+      broker.createStore("canary-1", "acme", msn);
       String path = "/v1/admin/stores/canary-1/credentials";
       String admin = broker.adminToken();
-      responses.add(broker.send(HttpMethod.PUT, path, admin, keys("c1", secret, subscription)));
-      responses.add(broker.send(HttpMethod.PUT, path, admin, keys("c2", rejected, subscription)));
+      sandbox.sandbox().registerStore(first);
+      responses.add(
+          broker.send(HttpMethod.PUT, path, admin, keys(first.clientId(), secret, subscription)));
+      responses.add(
+          broker.send(
+              HttpMethod.PUT,
+              path,
+              admin,
+              keys("c2-" + UUID.randomUUID(), rejected, subscription)));
       responses.add(
           broker.send(
               HttpMethod.PUT, path, admin, keys("c3", secret, subscription).put("x", malformed)));
       responses.add(
           broker.send(HttpMethod.PUT, path, admin, keys("c4", malformed + " space", "k")));
-      responses.add(broker.send(HttpMethod.PUT, path, admin, keys("c5", "other", "other")));
+      sandbox.sandbox().registerStore(other);
+      responses.add(
+          broker.send(
+              HttpMethod.PUT, path, admin, keys(other.clientId(), otherSecret, otherSubscription)));
+      // Vipps takes the first keys again, so the rollback to them can be proved.
+      sandbox.sandbox().registerStore(first);
       responses.add(broker.post(path + "/rollback", admin, new JsonObject().put("version", 1)));
       responses.add(broker.get(path, admin));
       responses.add(broker.get("/health/ready", null));
       responses.add(broker.get("/metrics", null));
-      assertThat(Await.result(broker.app().credentials().current("777001")).clientSecret().reveal())
+      assertThat(Await.result(broker.app().credentials().current(msn)).clientSecret().reveal())
           .isEqualTo(secret);
       assertThat(responses.get(0).status()).isEqualTo(200);
       assertThat(responses.get(1).status()).isEqualTo(422);
-      assertThat(responses.get(5).status()).isEqualTo(200);
+      assertThat(responses.get(4).status()).isEqualTo(200);
+      assertThat(responses.get(5).status()).as(responses.get(5).toString()).isEqualTo(200);
+
+      Await.result(sandbox.sandbox().whenIdle());
+      List<String> sentSecrets =
+          sandbox.requestsTo("/accesstoken/get").stream()
+              .map(r -> r.header(VippsHeaders.CLIENT_SECRET).orElse(""))
+              .toList();
+      assertThat(sentSecrets)
+          .as("the keys really went to Vipps (so the searches below look for used values)")
+          .contains(secret, rejected, otherSecret);
+      List<String> tokens = sandbox.sandbox().issuedTokens();
+      assertThat(tokens).as("Vipps issued tokens for the proofs").hasSize(3);
+      canaries.addAll(tokens);
+      canaries.add(admin);
 
       assertThat(logs.events()).as("TRACE logging was active").isPositive();
+      assertThat(logs.text()).as("the Vipps HTTP trace was on").contains("vipps http > POST");
       for (String canary : canaries) {
         assertThat(logs.text()).as("logs").doesNotContain(canary);
         for (HttpResult response : responses) {
@@ -76,6 +119,7 @@ class CredentialSecretCanaryIT {
         assertThat(broker.registry().scrape()).as("metrics").doesNotContain(canary);
       }
       assertNoColumnHolds(broker, canaries);
+      sandbox.assertNoViolations();
     } finally {
       if (vault != null) {
         assertThat(vault.specViolations()).isEmpty();

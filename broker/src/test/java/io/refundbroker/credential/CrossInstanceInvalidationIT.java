@@ -2,28 +2,37 @@ package io.refundbroker.credential;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Counter;
+import io.refundbroker.money.Money;
+import io.refundbroker.sandbox.RecordedRequest;
+import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
-import io.refundbroker.testing.FakeKeyProof;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestBroker;
 import io.refundbroker.testing.TestDatabase;
 import io.refundbroker.testing.TestPostgres;
+import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
+import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.vipps.VippsHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Two broker instances on one database: a rotation on one reaches the other's cache through
- * PostgreSQL LISTEN/NOTIFY long before the (one hour) TTL, also after the listening connection was
- * killed and re-established.
+ * Two broker instances on one database and one Vipps sandbox: a rotation on one reaches the other's
+ * caches (keys and Vipps access token) through PostgreSQL LISTEN/NOTIFY long before the (one hour)
+ * TTL, also after the listening connection was killed and re-established.
  */
 class CrossInstanceInvalidationIT {
   private static final Duration WAIT = Duration.ofSeconds(15);
@@ -35,18 +44,43 @@ class CrossInstanceInvalidationIT {
     VaultDouble vault = backend == CredentialBackendKind.VAULT ? VaultDouble.start() : null;
     TestDatabase db = TestPostgres.newDatabase();
     Path kek = Files.createTempDirectory("rb-kek").resolve("shared.kek");
-    FakeKeyProof vippsB = new FakeKeyProof();
-    try (TestBroker a = instance(backend, vault, db, kek, new FakeKeyProof());
-        TestBroker b = instance(backend, vault, db, kek, vippsB)) {
+    try (TestSandbox sandbox = TestSandbox.start();
+        TestBroker a = instance(backend, vault, db, kek, sandbox);
+        TestBroker b = instance(backend, vault, db, kek, sandbox)) {
       String msn = backend == CredentialBackendKind.VAULT ? "610001" : "610002";
-      a.createStore("shop-" + msn, "acme", msn);
-      rotate(a, "shop-" + msn, "first");
-      assertThat(Await.result(b.app().credentials().current(msn)).clientId())
-          .isEqualTo("client-first");
+      String storeId = "shop-" + msn;
+      a.createStore(storeId, "acme", msn);
+      StoreCredentials first = sandbox.newStore(msn);
+      rotate(a, storeId, first);
+      assertThat(clientIdOn(b, msn)).isEqualTo(first.clientId());
 
-      rotate(a, "shop-" + msn, "second");
-      Poll.until("B serves version 2", WAIT, () -> "client-second".equals(clientIdOn(b, msn)));
-      assertThat(vippsB.forgotten()).as("B dropped its Vipps token too").contains(msn);
+      // B serves an order look-up, so B holds the store's Vipps access token.
+      String till = a.issueToken("STORE", storeId);
+      String orderId = msn + "-order-1";
+      sale(a, sandbox, msn, till, orderId);
+      assertThat(b.get("/v1/orders/" + orderId, till).status()).isEqualTo(200);
+      String oldBearer =
+          lastRequest(sandbox, "/epayment/v1/payments/" + orderId)
+              .header(VippsHeaders.AUTHORIZATION)
+              .orElseThrow();
+
+      StoreCredentials second = sandbox.rotate(msn, 2);
+      rotate(a, storeId, second);
+      Poll.until("B dropped its Vipps token", WAIT, () -> tokensDroppedOnRotation(b) == 1);
+      Poll.until("B serves version 2", WAIT, () -> second.clientId().equals(clientIdOn(b, msn)));
+      int mark = requests(sandbox).size();
+      HttpResult view = b.get("/v1/orders/" + orderId, till);
+      assertThat(view.status()).as(view.toString()).isEqualTo(200);
+      List<RecordedRequest> all = requests(sandbox);
+      List<RecordedRequest> since = all.subList(mark, all.size());
+      assertThat(since)
+          .filteredOn(r -> r.path().equals("/accesstoken/get"))
+          .as("B fetched a new token with the new keys")
+          .extracting(r -> r.header(VippsHeaders.CLIENT_ID).orElse(""))
+          .containsExactly(second.clientId());
+      assertThat(since)
+          .as("B's old token was not used again")
+          .noneMatch(r -> r.header(VippsHeaders.AUTHORIZATION).equals(Optional.of(oldBearer)));
 
       // kill B's listening connection: it reconnects, and rotations keep arriving
       long killed =
@@ -64,8 +98,11 @@ class CrossInstanceInvalidationIT {
                           + " 'LISTEN%'",
                       db.name())
                   == 2);
-      rotate(a, "shop-" + msn, "third");
-      Poll.until("B serves version 3", WAIT, () -> "client-third".equals(clientIdOn(b, msn)));
+      StoreCredentials third = sandbox.rotate(msn, 3);
+      rotate(a, storeId, third);
+      Poll.until("B serves version 3", WAIT, () -> third.clientId().equals(clientIdOn(b, msn)));
+      Poll.until("B dropped its token again", WAIT, () -> tokensDroppedOnRotation(b) == 2);
+      sandbox.assertNoViolations();
     } finally {
       if (vault != null) {
         assertThat(vault.specViolations()).isEmpty();
@@ -79,26 +116,62 @@ class CrossInstanceInvalidationIT {
       VaultDouble vault,
       TestDatabase db,
       Path kek,
-      FakeKeyProof vipps) {
+      TestSandbox sandbox) {
     return backend
-        .configure(TestBroker.builder().database(db).vipps(vipps), vault)
+        .configure(TestBroker.builder().database(db), vault)
+        .env("VIPPS_BASE_URL", sandbox.baseUrl())
+        .env("VIPPS_PAYMENT_CACHE_TTL", "0s")
         .env("CREDENTIALS_CACHE_TTL", "1h")
         .env("LOCAL_KEK_FILE", kek.toString())
         .env("BROKER_ADMIN_TOKEN", "rb_cross_instance_admin_token_0123456789abcdef")
         .start();
   }
 
-  private static void rotate(TestBroker broker, String storeId, String tag) {
+  private static void rotate(TestBroker broker, String storeId, StoreCredentials keys) {
     HttpResult result =
         broker.send(
             HttpMethod.PUT,
             "/v1/admin/stores/" + storeId + "/credentials",
             broker.adminToken(),
             new JsonObject()
-                .put("clientId", "client-" + tag)
-                .put("clientSecret", "secret-" + tag)
-                .put("subscriptionKey", "sub-" + tag));
+                .put("clientId", keys.clientId())
+                .put("clientSecret", keys.clientSecret().reveal())
+                .put("subscriptionKey", keys.subscriptionKey().reveal()));
     assertThat(result.status()).as(result.toString()).isEqualTo(200);
+  }
+
+  /** A payment captured at Vipps, registered by the store's till. */
+  private static void sale(
+      TestBroker broker, TestSandbox sandbox, String msn, String till, String orderId) {
+    Money amount = new Money(12_000, "NOK");
+    sandbox
+        .sandbox()
+        .seedPayment(
+            SandboxPayment.captured(msn, orderId, VippsApi.EPAYMENT, amount, Instant.now()));
+    HttpResult registered =
+        broker.post(
+            "/v1/orders",
+            till,
+            new JsonObject().put("orderId", orderId).put("amount", amount.toJson()));
+    assertThat(registered.status()).as(registered.toString()).isEqualTo(201);
+  }
+
+  private static List<RecordedRequest> requests(TestSandbox sandbox) {
+    Await.result(sandbox.sandbox().whenIdle());
+    return sandbox.sandbox().requests();
+  }
+
+  private static RecordedRequest lastRequest(TestSandbox sandbox, String path) {
+    return requests(sandbox).stream()
+        .filter(r -> r.path().equals(path))
+        .reduce((first, second) -> second)
+        .orElseThrow();
+  }
+
+  private static double tokensDroppedOnRotation(TestBroker broker) {
+    Counter counter =
+        broker.registry().find("vipps.token.invalidations").tag("cause", "rotation").counter();
+    return counter == null ? 0 : counter.count();
   }
 
   private static String clientIdOn(TestBroker broker, String msn) {

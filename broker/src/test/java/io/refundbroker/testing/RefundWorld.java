@@ -86,6 +86,24 @@ public final class RefundWorld implements AutoCloseable {
 
   /** Enrolls a store; {@code extra} may add members to the store body (prefix, limits …). */
   public Shop shop(String storeId, String chainId, String msn, VippsApi api, JsonObject extra) {
+    return shop(storeId, chainId, msn, api, extra, null);
+  }
+
+  /**
+   * Enrolls an ePayment store whose Vipps keys are {@code keys} (registered in the sandbox as the
+   * store's current keys, e.g. canary values), and issues it a token.
+   */
+  public Shop shop(String storeId, String chainId, String msn, StoreCredentials keys) {
+    return shop(storeId, chainId, msn, VippsApi.EPAYMENT, null, keys);
+  }
+
+  private Shop shop(
+      String storeId,
+      String chainId,
+      String msn,
+      VippsApi api,
+      JsonObject extra,
+      StoreCredentials given) {
     JsonObject body =
         new JsonObject()
             .put("storeId", storeId)
@@ -98,7 +116,7 @@ public final class RefundWorld implements AutoCloseable {
     }
     HttpResult created = broker.post("/v1/admin/stores", broker.adminToken(), body);
     expect(created, 201, "create store " + storeId);
-    StoreCredentials keys = vipps.newStore(msn);
+    StoreCredentials keys = given == null ? vipps.newStore(msn) : vipps.register(given);
     HttpResult stored =
         broker.send(
             HttpMethod.PUT,

@@ -7,7 +7,6 @@ import io.refundbroker.app.Launcher;
 import io.refundbroker.auth.Tokens;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.db.Database;
-import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -29,7 +28,8 @@ import java.util.Map;
 /**
  * The real broker wiring ({@link BrokerApp}) in-process against a fresh {@link TestPostgres}
  * database, on a random port, with a known admin token. Configure it exactly like production:
- * through environment variables ({@link Builder#env}).
+ * through environment variables ({@link Builder#env}); it talks to Vipps with the real client at
+ * {@code VIPPS_BASE_URL} (in tests a {@link TestSandbox}).
  */
 public final class TestBroker implements AutoCloseable {
   private final Vertx vertx;
@@ -73,7 +73,6 @@ public final class TestBroker implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private TestDatabase database;
     private Clock clock = Clock.systemUTC();
-    private VippsGateway vipps;
 
     public Builder env(String name, String value) {
       env.put(name, value);
@@ -88,15 +87,6 @@ public final class TestBroker implements AutoCloseable {
 
     public Builder clock(Clock testClock) {
       this.clock = testClock;
-      return this;
-    }
-
-    /**
-     * A Vipps gateway to use instead of the real client (which talks to {@code VIPPS_BASE_URL},
-     * usually a {@link TestSandbox}).
-     */
-    public Builder vipps(VippsGateway gateway) {
-      this.vipps = gateway;
       return this;
     }
 
@@ -128,11 +118,7 @@ public final class TestBroker implements AutoCloseable {
       try {
         Database database =
             Database.connect(vertx, db.appUrl(), config.database().poolSize(), db.schemaVersion());
-        BrokerApp app =
-            Await.result(
-                vipps == null
-                    ? BrokerApp.start(vertx, config, database, registry, clock)
-                    : BrokerApp.start(vertx, config, database, registry, clock, vipps));
+        BrokerApp app = Await.result(BrokerApp.start(vertx, config, database, registry, clock));
         return new TestBroker(vertx, app, db, adminToken, registry, config);
       } catch (RuntimeException | Error e) {
         Await.result(vertx.close());

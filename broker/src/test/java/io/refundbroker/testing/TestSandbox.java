@@ -136,16 +136,20 @@ public final class TestSandbox implements AutoCloseable {
 
   /** Gives {@code msn} a new key set with {@code version}; the old keys stop working. */
   public StoreCredentials rotate(String msn, int version) {
-    StoreCredentials credentials =
+    return register(
         new StoreCredentials(
             msn,
             version,
             UUID.randomUUID().toString(),
             Secret.of("cs-" + randomHex(24)),
-            Secret.of("sk-" + randomHex(16)));
+            Secret.of("sk-" + randomHex(16))));
+  }
+
+  /** Makes {@code credentials} the keys Vipps takes for their MSN (the old ones stop working). */
+  public StoreCredentials register(StoreCredentials credentials) {
     sandbox.registerStore(
         new SandboxStore(
-            msn,
+            credentials.msn(),
             credentials.clientId(),
             credentials.clientSecret(),
             credentials.subscriptionKey()));

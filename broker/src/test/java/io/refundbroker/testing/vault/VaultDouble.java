@@ -248,6 +248,14 @@ public final class VaultDouble implements AutoCloseable {
     return count(r -> r.path().startsWith("auth/" + APPROLE_MOUNT + "/login") && r.status() == 200);
   }
 
+  /**
+   * Every token this Vault has issued and not forgotten (root included). Only for secret-canary
+   * tests, which check that no Vault token leaks.
+   */
+  public synchronized List<String> issuedTokens() {
+    return List.copyOf(tokens.keySet());
+  }
+
   /** The stored versions of {@code salesunits/<msn>}, for assertions (test code only). */
   public synchronized int currentVersion(String msn) {
     KvKey key = kv.get("salesunits/" + msn);
