@@ -79,11 +79,15 @@ final class LoadGenerator implements AutoCloseable {
 
   /**
    * An open loop: requests are due at {@code rate} per second for {@code measure}; each is sent
-   * when due (checked every millisecond) and its latency counts from when it was due.
+   * when due (checked every millisecond) and its latency counts from when it was due. When more
+   * than {@code maxOutstanding} requests are unanswered the server is not keeping up: the phase
+   * stops sending there and records when ({@link PhaseStats#gaveUpAfterNanos}).
    */
-  Future<Void> openLoop(double rate, Duration measure, PhaseStats stats, Source source) {
+  Future<Void> openLoop(
+      double rate, Duration measure, int maxOutstanding, PhaseStats stats, Source source) {
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> new OpenLoop(rate, measure, stats, source, done).start());
+    context.runOnContext(
+        v -> new OpenLoop(rate, measure, maxOutstanding, stats, source, done).start());
     return done.future();
   }
 
@@ -203,6 +207,7 @@ final class LoadGenerator implements AutoCloseable {
   private final class OpenLoop {
     private final double rate;
     private final long measureNanos;
+    private final int maxOutstanding;
     private final PhaseStats stats;
     private final Source source;
     private final Promise<Void> done;
@@ -213,9 +218,16 @@ final class LoadGenerator implements AutoCloseable {
     private boolean stopped;
     private int inFlight;
 
-    OpenLoop(double rate, Duration measure, PhaseStats stats, Source source, Promise<Void> done) {
+    OpenLoop(
+        double rate,
+        Duration measure,
+        int maxOutstanding,
+        PhaseStats stats,
+        Source source,
+        Promise<Void> done) {
       this.rate = rate;
       this.measureNanos = measure.toNanos();
+      this.maxOutstanding = maxOutstanding;
       this.stats = stats;
       this.source = source;
       this.done = done;
@@ -241,6 +253,13 @@ final class LoadGenerator implements AutoCloseable {
           return;
         }
         if (due > now) {
+          return;
+        }
+        if (inFlight >= maxOutstanding) {
+          stats.gaveUpAfterNanos = now - start;
+          stats.windowNanos = now - start;
+          end = now;
+          stop();
           return;
         }
         Future<HttpResponse<Buffer>> sent = source.sendNext();

@@ -22,6 +22,9 @@ final class PhaseStats {
   long windowNanos;
   int maxInFlight;
 
+  /** Open loop only: when it stopped because too many requests were unanswered (0: never). */
+  long gaveUpAfterNanos;
+
   PhaseStats(String name, int expectedStatus) {
     this.name = name;
     this.expectedStatus = expectedStatus;
