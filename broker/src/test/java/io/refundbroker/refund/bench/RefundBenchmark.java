@@ -655,6 +655,19 @@ public final class RefundBenchmark {
         cores(after.brokerTicks() - before.brokerTicks(), seconds),
         cores(after.postgresTicks() - before.postgresTicks(), seconds),
         cores(after.benchTicks() - before.benchTicks(), seconds));
+    long answered = stats.okCount() + stats.othersCount();
+    if (answered > 0 && stats.expectedStatus == 201) {
+      System.out.printf(
+          "  CPU per refund answered: broker %.2f ms, PostgreSQL %.2f ms%n",
+          (after.brokerTicks() - before.brokerTicks())
+              * 1000
+              / ProcStats.TICKS_PER_SECOND
+              / answered,
+          (after.postgresTicks() - before.postgresTicks())
+              * 1000
+              / ProcStats.TICKS_PER_SECOND
+              / answered);
+    }
     long reads = after.credentialReads() - before.credentialReads();
     System.out.printf(
         "  credential reads (%s): %d = %.6f per refund; broker RSS now %,d MiB, highest sample in"
