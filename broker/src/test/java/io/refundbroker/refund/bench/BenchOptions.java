@@ -15,7 +15,8 @@ import java.util.List;
  *     that many times it, so a successful run refunds every order in full and never more
  * @param refundValue amount of one refund in øre
  * @param clients concurrent clients of the closed-loop phases
- * @param warmup closed-loop warm-up before the measured window (not counted)
+ * @param warmup closed-loop warm-up before the measured window, not counted (the broker's JIT
+ *     compiler still takes a sixth of a core 30 s into the load)
  * @param duration length of the closed-loop window and of the fixed-rate window
  * @param rate requests per second of the fixed-rate (open-loop) phase; 0 skips it
  * @param latencyRequests sequential requests (one client) for the unloaded latency, broker and
@@ -60,7 +61,7 @@ record BenchOptions(
     int refundsPerOrder = 4;
     long refundValue = 2_500;
     int clients = 32;
-    Duration warmup = Duration.ofSeconds(20);
+    Duration warmup = Duration.ofSeconds(60);
     Duration duration = Duration.ofSeconds(60);
     double rate = 1000;
     int latencyRequests = 2000;
@@ -151,7 +152,7 @@ record BenchOptions(
   static String usage() {
     return """
         options (all optional): --stores 20 --orders 60000 --refunds-per-order 4 \
-        --refund-value 2500 --clients 32 --warmup 20s --duration 60s --rate 1000 \
+        --refund-value 2500 --clients 32 --warmup 60s --duration 60s --rate 1000 \
         --latency-requests 2000 --direct-duration 15s --synchronous-commit on|off --fsync on|off --pg-stats \
         --broker-jvm "-Xmx256m" --broker-jar target/refund-broker.jar --pool-size 16 \
         --http-instances <cores> --access-log info|warn --backend vault|local --keep""";
