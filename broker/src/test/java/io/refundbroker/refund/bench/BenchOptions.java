@@ -65,7 +65,7 @@ record BenchOptions(
     Duration duration = Duration.ofSeconds(60);
     double rate = 1000;
     int latencyRequests = 2000;
-    Duration directDuration = Duration.ofSeconds(15);
+    Duration directDuration = Duration.ofSeconds(5);
     String synchronousCommit = "on";
     String fsync = "on";
     boolean pgStats = false;
@@ -153,7 +153,7 @@ record BenchOptions(
     return """
         options (all optional): --stores 20 --orders 60000 --refunds-per-order 4 \
         --refund-value 2500 --clients 32 --warmup 60s --duration 60s --rate 1000 \
-        --latency-requests 2000 --direct-duration 15s --synchronous-commit on|off --fsync on|off --pg-stats \
+        --latency-requests 2000 --direct-duration 5s --synchronous-commit on|off --fsync on|off --pg-stats \
         --broker-jvm "-Xmx256m" --broker-jar target/refund-broker.jar --pool-size 16 \
         --http-instances <cores> --access-log info|warn --backend vault|local --keep""";
   }

@@ -103,11 +103,17 @@ final class ProcStats {
   }
 
   /** The machine's CPU counters from the first line of {@code /proc/stat}. */
-  record MachineCpu(long busy, long total) {
+  record MachineCpu(long busy, long steal, long total) {
     /** Busy share of all cores between {@code earlier} and this snapshot (0..1). */
     double busySince(MachineCpu earlier) {
       long all = total - earlier.total;
       return all <= 0 ? 0 : (double) (busy - earlier.busy) / all;
+    }
+
+    /** Share of the time the hypervisor ran someone else on our cores (0..1). */
+    double stealSince(MachineCpu earlier) {
+      long all = total - earlier.total;
+      return all <= 0 ? 0 : (double) (steal - earlier.steal) / all;
     }
   }
 
@@ -117,6 +123,7 @@ final class ProcStats {
       String[] f = first.trim().split("\\s+");
       long total = 0;
       long idle = 0;
+      long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
       // user nice system idle iowait irq softirq steal (guest time is already in user)
       for (int i = 1; i <= Math.min(8, f.length - 1); i++) {
         long v = Long.parseLong(f[i]);
@@ -125,9 +132,9 @@ final class ProcStats {
           idle += v;
         }
       }
-      return new MachineCpu(total - idle, total);
+      return new MachineCpu(total - idle, steal, total);
     } catch (IOException | RuntimeException e) {
-      return new MachineCpu(0, 0);
+      return new MachineCpu(0, 0, 0);
     }
   }
 
