@@ -892,7 +892,12 @@ public final class RefundBenchmark {
         verdict != null && Boolean.TRUE.equals(verdict.getBoolean("valid")),
         "audit chain verifies (" + events + " events)",
         "audit verify answered " + verify.statusCode() + " " + verify.body());
-    long warnings = broker.countLines("level=WARN") + broker.countLines("level=ERROR");
+    System.out.printf(
+        "credential reads over the whole run (%s): %d for %d stores%n",
+        vault == null ? "credential_versions scans" : "Vault KV data GETs",
+        credentialReads(),
+        stores.size());
+    long warnings = broker.countLines(" WARN ") + broker.countLines(" ERROR ");
     System.out.printf("broker log: %,d WARN/ERROR lines%n", warnings);
     if (warnings > 0) {
       System.out.println(broker.tail(10));
