@@ -49,7 +49,7 @@ public final class Api {
     this.contract = contract;
     this.builder = RouterBuilder.create(vertx, contract, extractor);
     this.authenticator = authenticator;
-    this.validator = RequestValidator.create(vertx, contract);
+    this.validator = RequestValidator.create(vertx, CachingContract.of(contract));
     this.maxBodyBytes = maxBodyBytes;
     this.maxLargeBodyBytes = maxLargeBodyBytes;
     builder.rootHandler(new RequestIds());

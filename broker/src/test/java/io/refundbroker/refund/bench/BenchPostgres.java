@@ -1,0 +1,142 @@
+package io.refundbroker.refund.bench;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The benchmark's PostgreSQL: the same binaries the broker embeds (io.zonky), started as its own
+ * server processes so the broker reaches it through {@code DATABASE_URL} like an external database
+ * and its CPU can be told apart from the broker's. {@code synchronous_commit} is chosen by the
+ * caller (zonky's embedded default is {@code off}; PostgreSQL's own default is {@code on}).
+ */
+final class BenchPostgres implements AutoCloseable {
+  static final String DATABASE = "refund_broker";
+  static final String APP_USER = "refund_broker";
+
+  private final EmbeddedPostgres postgres;
+  private final Path dataDir;
+
+  private BenchPostgres(EmbeddedPostgres postgres, Path dataDir) {
+    this.postgres = postgres;
+    this.dataDir = dataDir;
+  }
+
+  /**
+   * Starts a fresh cluster in {@code dataDir}. The library passes {@code -F} (fsync off) to the
+   * server; an explicit {@code fsync} setting comes later on the command line and wins.
+   */
+  static BenchPostgres start(
+      Path dataDir, String synchronousCommit, String fsync, boolean statementStats) {
+    try {
+      EmbeddedPostgres.Builder builder =
+          EmbeddedPostgres.builder()
+              .setDataDirectory(dataDir)
+              .setCleanDataDirectory(true)
+              .setPGStartupWait(Duration.ofSeconds(60))
+              .setServerConfig("max_connections", "300")
+              .setServerConfig("listen_addresses", "127.0.0.1")
+              .setServerConfig("synchronous_commit", synchronousCommit)
+              .setServerConfig("fsync", fsync);
+      if (statementStats) {
+        builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+      }
+      BenchPostgres db = new BenchPostgres(builder.start(), dataDir);
+      db.execute("postgres", "CREATE ROLE " + APP_USER + " LOGIN");
+      db.execute("postgres", "CREATE DATABASE " + DATABASE);
+      if (statementStats) {
+        db.execute(DATABASE, "CREATE EXTENSION pg_stat_statements");
+      }
+      return db;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start PostgreSQL in " + dataDir, e);
+    }
+  }
+
+  int port() {
+    return postgres.getPort();
+  }
+
+  /** {@code DATABASE_URL} for the broker's least-privilege login. */
+  String appUrl() {
+    return "postgresql://" + APP_USER + "@127.0.0.1:" + port() + "/" + DATABASE;
+  }
+
+  /** {@code DATABASE_MIGRATION_URL}: the owner (superuser) account. */
+  String ownerUrl() {
+    return "postgresql://postgres@127.0.0.1:" + port() + "/" + DATABASE;
+  }
+
+  /** The postmaster's pid (its children are the backends and helpers). */
+  long postmasterPid() {
+    try {
+      return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A server setting as the broker's sessions see it. */
+  String setting(String name) {
+    return query("SHOW " + name).get(0).values().iterator().next().toString();
+  }
+
+  /** Rows of {@code sql} in the broker's database, as the owner. */
+  List<Map<String, Object>> query(String sql) {
+    try (Connection c = connect(DATABASE);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      List<Map<String, Object>> rows = new ArrayList<>();
+      int columns = rs.getMetaData().getColumnCount();
+      while (rs.next()) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        for (int i = 1; i <= columns; i++) {
+          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+        }
+        rows.add(row);
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  long queryLong(String sql) {
+    return ((Number) query(sql).get(0).values().iterator().next()).longValue();
+  }
+
+  void execute(String database, String sql) {
+    try (Connection c = connect(database);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Connection connect(String database) throws SQLException {
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + port() + "/" + database, "postgres", null);
+  }
+
+  @Override
+  public void close() {
+    try {
+      postgres.close();
+    } catch (IOException e) {
+      System.err.println("PostgreSQL did not stop cleanly: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,128 @@
+package io.refundbroker.refund.bench;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What one load phase saw: the latency of every successful request (exact, every sample kept — a
+ * phase has at most a few hundred thousand) and a count of every other answer by status and problem
+ * code. Written only from the load generator's event loop; read after the phase's future completed.
+ */
+final class PhaseStats {
+  final String name;
+  final int expectedStatus;
+  private long[] okNanos = new long[1 << 16];
+  private int ok;
+  private long okInWindow;
+  private long sent;
+  private long completedInWindow;
+  private final Map<String, Long> others = new TreeMap<>();
+  private final Map<String, String> exampleBodies = new TreeMap<>();
+  long windowNanos;
+  int maxInFlight;
+
+  /** Open loop only: when it stopped because too many requests were unanswered (0: never). */
+  long gaveUpAfterNanos;
+
+  PhaseStats(String name, int expectedStatus) {
+    this.name = name;
+    this.expectedStatus = expectedStatus;
+  }
+
+  void sent() {
+    sent++;
+  }
+
+  /**
+   * Records one answer.
+   *
+   * @param latencyNanos from (intended) send to the full answer
+   * @param inWindow whether it completed inside the measured window (counts for throughput)
+   * @param status HTTP status, or 0 when the request failed without an answer
+   * @param code the problem's {@code code} (or the failure's class) for any other status
+   */
+  void record(long latencyNanos, boolean inWindow, int status, String code, String body) {
+    if (inWindow) {
+      completedInWindow++;
+    }
+    if (status == expectedStatus) {
+      if (ok == okNanos.length) {
+        okNanos = Arrays.copyOf(okNanos, ok * 2);
+      }
+      okNanos[ok++] = latencyNanos;
+      if (inWindow) {
+        okInWindow++;
+      }
+      return;
+    }
+    String key = status + (code == null ? "" : " " + code);
+    others.merge(key, 1L, Long::sum);
+    if (body != null) {
+      exampleBodies.putIfAbsent(key, body.length() > 300 ? body.substring(0, 300) + "…" : body);
+    }
+  }
+
+  long sentCount() {
+    return sent;
+  }
+
+  long okCount() {
+    return ok;
+  }
+
+  long okInWindow() {
+    return okInWindow;
+  }
+
+  long completedInWindow() {
+    return completedInWindow;
+  }
+
+  long othersCount() {
+    return others.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  Map<String, Long> others() {
+    return others;
+  }
+
+  Map<String, String> exampleBodies() {
+    return exampleBodies;
+  }
+
+  /** Successful answers per second inside the window. */
+  double okPerSecond() {
+    return windowNanos == 0 ? 0 : okInWindow * 1e9 / windowNanos;
+  }
+
+  /** Latency percentiles of the successful answers, in milliseconds. */
+  Percentiles percentiles() {
+    long[] sorted = Arrays.copyOf(okNanos, ok);
+    Arrays.sort(sorted);
+    return new Percentiles(
+        ok,
+        at(sorted, 0.50),
+        at(sorted, 0.95),
+        at(sorted, 0.99),
+        at(sorted, 0.999),
+        ok == 0 ? Double.NaN : sorted[ok - 1] / 1e6);
+  }
+
+  private static double at(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int index = (int) Math.ceil(p * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
+  }
+
+  /** Nearest-rank percentiles, milliseconds. */
+  record Percentiles(int count, double p50, double p95, double p99, double p999, double max) {
+    String describe() {
+      return String.format(
+          "p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (n=%,d)",
+          p50, p95, p99, p999, max, count);
+    }
+  }
+}
