@@ -54,9 +54,10 @@ import java.util.Objects;
  *       checkpoint's seq + 1, since nothing after it is vouched for any more.
  * </ul>
  *
- * A checkpoint whose signed hash does not match is judged after one more event: if that event shows
- * an insertion or a changed-and-rehashed event at or before the checkpoint, that event is named
- * instead of the coarser "rewritten since the last valid checkpoint".
+ * A checkpoint whose signed hash does not match is judged over the events that follow it (up to
+ * {@value #WINDOW} of them, while they still link): if one of them shows an insertion or a
+ * changed-and-rehashed event at or before the checkpoint, that event is named instead of the
+ * coarser "rewritten since the last valid checkpoint".
  *
  * <p>Where two explanations fit the same evidence (an event changed and rehashed, or its
  * successor's {@code prevHash} changed and rehashed), the earlier event is named unless a valid
@@ -134,18 +135,29 @@ public final class AuditVerifier {
     }
     Failure failure = check(event);
     if (pending != null) {
-      // a checkpoint mismatched at the previous event; this event may say more precisely where
-      fail(failure != null && failure.seq() <= pendingAt ? failure : pending);
+      // a checkpoint mismatched earlier; a later broken link may say more precisely where (events
+      // inserted at the checkpoint show only at the first original event after them)
+      if (failure != null) {
+        fail(failure.seq() <= pendingAt ? failure : pending);
+      } else if (event.seq() - pendingAt >= WINDOW - 1) {
+        fail(pending);
+      } else {
+        advance(event);
+      }
       return;
     }
     if (failure != null) {
       fail(failure);
       return;
     }
+    advance(event);
+    checkCheckpointsAt(event.seq(), event.hash());
+  }
+
+  private void advance(ChainedEvent event) {
     previousHash = event.hash();
     recentHashes[(int) (event.seq() % WINDOW)] = event.hash();
     expectedSeq++;
-    checkCheckpointsAt(event.seq(), event.hash());
   }
 
   /**

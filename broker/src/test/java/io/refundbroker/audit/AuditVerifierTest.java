@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The pure verifier against a 10,000-event trail: every kind of tampering, many times at random
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AuditVerifierTest {
   private static final int EVENTS = 10_000;
-  private static final int ITERATIONS = 25;
+  private static final int ITERATIONS = Integer.getInteger("audit.iterations", 25);
   private static final long SEED = Long.getLong("audit.seed", System.nanoTime());
 
   private final Ed25519KeyPair key = Ed25519KeyPair.generate();
@@ -95,23 +96,29 @@ class AuditVerifierTest {
     assertThat(result.reason()).contains("checkpoint at seq " + second.seq()).contains("rewritten");
   }
 
-  @Test
-  void anEventInsertedRightAtACheckpointIsNamedItself() {
+  @ParameterizedTest(name = "{0} inserted")
+  @ValueSource(ints = {1, 2, 3, 40})
+  void eventsInsertedRightAtACheckpointAreNamed(int count) {
     long k = trail.checkpoints().get(2).seq();
     List<ChainedEvent> events = new java.util.ArrayList<>(trail.events().subList(0, (int) k - 1));
-    ChainedEvent forged =
-        ChainedEvent.chain(
-            k,
-            trail.events().get((int) k - 2).occurredAt(),
-            Actor.system("insider"),
-            null,
-            AuditEvent.success("refund.succeeded", "refund", "r-forged", null, new JsonObject()),
-            trail.events().get((int) k - 2).hash());
-    events.add(forged);
+    String previous = trail.events().get((int) k - 2).hash();
+    for (int i = 0; i < count; i++) {
+      ChainedEvent forged =
+          ChainedEvent.chain(
+              k + i,
+              trail.events().get((int) k - 2).occurredAt(),
+              Actor.system("insider"),
+              null,
+              AuditEvent.success(
+                  "refund.succeeded", "refund", "r-forged-" + i, null, new JsonObject()),
+              previous);
+      events.add(forged);
+      previous = forged.hash();
+    }
     trail
         .events()
         .subList((int) k - 1, EVENTS)
-        .forEach(e -> events.add(Tampering.withSeq(e, e.seq() + 1)));
+        .forEach(e -> events.add(Tampering.withSeq(e, e.seq() + count)));
     AuditVerifier.Result result = verify(events, trail.checkpoints());
     assertThat(result.firstInvalidSeq()).as(result.toString()).isEqualTo(k);
     assertThat(result.reason()).contains("inserted");

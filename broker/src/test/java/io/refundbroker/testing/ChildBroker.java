@@ -13,14 +13,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The broker as a separate JVM ({@code Main serve} from this test classpath), so a test can kill it
- * the hard way ({@link #kill()}: SIGKILL) or the polite way ({@link #terminate()}: SIGTERM). Its
- * output goes to a file the test can read.
+ * The broker as a separate JVM ({@code serve} from the fat jar, or {@code Main serve} from this
+ * test classpath), so a test can kill it the hard way ({@link #kill()}: SIGKILL) or the polite way
+ * ({@link #terminate}: SIGTERM), and a benchmark can measure its memory and CPU on their own. Its
+ * output goes to a file the caller can read.
  */
 public final class ChildBroker implements AutoCloseable {
   private static final HttpClient HTTP =
@@ -29,37 +31,63 @@ public final class ChildBroker implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path log;
+  private final String command;
 
-  private ChildBroker(Process process, int port, Path log) {
+  private ChildBroker(Process process, int port, Path log, String command) {
     this.process = process;
     this.port = port;
     this.log = log;
+    this.command = command;
   }
 
   /**
-   * Starts {@code serve} with exactly {@code env} (plus a free port) and waits until {@code
-   * /health/ready} answers 200.
+   * Starts {@code serve} from this test classpath with exactly {@code env} (plus a free port and
+   * one HTTP verticle unless {@code env} says otherwise) and waits until {@code /health/ready}
+   * answers 200.
    */
   public static ChildBroker start(Map<String, String> env, Duration readyWithin) {
-    int port = freePort();
     try {
       Path log = Files.createTempFile("child-broker", ".log");
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.add("-Xmx256m");
+      Map<String, String> withDefaults = new LinkedHashMap<>(env);
+      withDefaults.putIfAbsent("BROKER_HTTP_INSTANCES", "1");
+      return start(null, List.of("-Xmx256m"), withDefaults, log, readyWithin);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts {@code java jvmArgs -jar jar serve} (from this test classpath when {@code jar} is null
+   * or missing) with exactly {@code env} (plus PATH and a free port), output to {@code log}, and
+   * waits until {@code /health/ready} answers 200.
+   */
+  public static ChildBroker start(
+      Path jar, List<String> jvmArgs, Map<String, String> env, Path log, Duration readyWithin) {
+    int port = freePort();
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmArgs);
+    if (jar != null && Files.isRegularFile(jar)) {
+      command.add("-jar");
+      command.add(jar.toString());
+    } else {
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add(Main.class.getName());
-      command.add("serve");
-      ProcessBuilder builder =
-          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      builder.environment().clear();
-      builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-      builder.environment().putAll(env);
-      builder.environment().put("BROKER_HTTP_PORT", Integer.toString(port));
-      builder.environment().put("BROKER_HTTP_HOST", "127.0.0.1");
-      builder.environment().putIfAbsent("BROKER_HTTP_INSTANCES", "1");
-      ChildBroker child = new ChildBroker(builder.start(), port, log);
+    }
+    command.add("serve");
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().clear();
+    builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    builder.environment().putAll(env);
+    builder.environment().put("BROKER_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("BROKER_HTTP_HOST", "127.0.0.1");
+    String shown =
+        String.join(" ", command)
+            .replace(System.getProperty("java.class.path"), "<test classpath>");
+    try {
+      ChildBroker child = new ChildBroker(builder.start(), port, log, shown);
       child.awaitReady(readyWithin);
       return child;
     } catch (IOException e) {
@@ -79,12 +107,40 @@ public final class ChildBroker implements AutoCloseable {
     return process;
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
+  /** The command line it was started with (the test classpath shortened). */
+  public String command() {
+    return command;
+  }
+
   /** Everything the child printed so far. */
   public String output() {
     try {
       return Files.readString(log);
     } catch (IOException e) {
       return "(output unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  /** The last {@code lines} lines the child printed. */
+  public String tail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException e) {
+      return "(output unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  /** How many lines of its output contain {@code text}. */
+  public long countLines(String text) {
+    try (var lines = Files.lines(log)) {
+      return lines.filter(l -> l.contains(text)).count();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -3,6 +3,7 @@ package io.refundbroker.testing;
 import io.refundbroker.config.DatabaseUrl;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,20 +35,25 @@ public record TestDatabase(
         statement.setObject(i + 1, params[i]);
       }
       try (var rs = statement.executeQuery()) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        int columns = rs.getMetaData().getColumnCount();
-        while (rs.next()) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          for (int i = 1; i <= columns; i++) {
-            row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-          }
-          rows.add(row);
-        }
-        return rows;
+        return rows(rs);
       }
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The remaining rows of {@code rs} as column→value maps. */
+  public static List<Map<String, Object>> rows(ResultSet rs) throws SQLException {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    int columns = rs.getMetaData().getColumnCount();
+    while (rs.next()) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      for (int i = 1; i <= columns; i++) {
+        row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+      }
+      rows.add(row);
+    }
+    return rows;
   }
 
   /** A single long from a query as the owner (e.g. a count). */

@@ -1,5 +1,6 @@
 package io.refundbroker.refund.bench;
 
+import io.refundbroker.testing.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,8 +12,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -98,16 +97,7 @@ final class BenchPostgres implements AutoCloseable {
     try (Connection c = connect(DATABASE);
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {
-      List<Map<String, Object>> rows = new ArrayList<>();
-      int columns = rs.getMetaData().getColumnCount();
-      while (rs.next()) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        for (int i = 1; i <= columns; i++) {
-          row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
-        }
-        rows.add(row);
-      }
-      return rows;
+      return TestDatabase.rows(rs);
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);
     }

@@ -9,6 +9,7 @@ import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.sandbox.VippsSandbox;
 import io.refundbroker.testing.Await;
+import io.refundbroker.testing.ChildBroker;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
@@ -94,7 +95,7 @@ public final class RefundBenchmark {
   private VaultDouble vault;
   private Vertx sandboxVertx;
   private VippsSandbox sandbox;
-  private BrokerProcess broker;
+  private ChildBroker broker;
   private long brokerOk;
   private long brokerOther;
 
@@ -227,7 +228,7 @@ public final class RefundBenchmark {
       env.put("CREDENTIALS_BACKEND", "local");
     }
     broker =
-        BrokerProcess.start(
+        ChildBroker.start(
             options.brokerJar().toAbsolutePath(),
             options.brokerJvm(),
             env,
@@ -247,7 +248,7 @@ public final class RefundBenchmark {
         sandbox.baseUrl(),
         vault == null ? "local (AES-GCM in PostgreSQL)" : "Vault test double " + vault.address(),
         broker.pid(),
-        broker.command);
+        broker.command());
     System.out.println(
         "broker environment: "
             + env.entrySet().stream()
@@ -410,22 +411,7 @@ public final class RefundBenchmark {
       }
     }
 
-    PhaseStats single = new PhaseStats("broker, one client", 201);
-    System.out.printf(
-        "%nphase: broker, one client, %,d sequential refunds%n", options.latencyRequests());
-    Snapshot before = snapshot();
-    LoadGenerator.await(
-        load.closedLoop(
-                1,
-                Duration.ZERO,
-                Duration.ofMinutes(30),
-                null,
-                single,
-                limit(refunds, options.latencyRequests()))
-            .done(),
-        Duration.ofMinutes(31));
-    report(single, before, snapshot());
-    phases.put("single", single);
+    phases.put("single", oneClient(load, "broker", 201, refunds));
     for (PhaseStats stats : phases.values()) {
       brokerOk += stats.okCount();
       brokerOther += stats.othersCount();
@@ -472,10 +458,17 @@ public final class RefundBenchmark {
     report(capacity, before, snapshot());
     phases.put("capacity", capacity);
 
-    PhaseStats single = new PhaseStats("sandbox direct, one client", 200);
+    phases.put("single", oneClient(load, "sandbox direct", 200, direct));
+    return phases;
+  }
+
+  /** Unloaded latency: {@code --latency-requests} refunds sent one after the other. */
+  private PhaseStats oneClient(
+      LoadGenerator load, String target, int okStatus, LoadGenerator.Source source) {
+    PhaseStats single = new PhaseStats(target + ", one client", okStatus);
     System.out.printf(
-        "%nphase: sandbox direct, one client, %,d sequential refunds%n", options.latencyRequests());
-    before = snapshot();
+        "%nphase: %s, one client, %,d sequential refunds%n", target, options.latencyRequests());
+    Snapshot before = snapshot();
     LoadGenerator.await(
         load.closedLoop(
                 1,
@@ -483,12 +476,11 @@ public final class RefundBenchmark {
                 Duration.ofMinutes(30),
                 null,
                 single,
-                limit(direct, options.latencyRequests()))
+                limit(source, options.latencyRequests()))
             .done(),
         Duration.ofMinutes(31));
     report(single, before, snapshot());
-    phases.put("single", single);
-    return phases;
+    return single;
   }
 
   private static LoadGenerator.Source limit(LoadGenerator.Source source, int count) {
@@ -956,7 +948,7 @@ public final class RefundBenchmark {
 
   private void shutDown() {
     if (broker != null) {
-      int exit = broker.stop(Duration.ofSeconds(60));
+      int exit = broker.terminate(Duration.ofSeconds(60));
       System.out.println("broker stopped (SIGTERM), exit code " + exit);
       if (exit != 0) {
         System.out.println(broker.tail(30));
