@@ -9,6 +9,7 @@ import io.refundbroker.db.Database;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.LogCapture;
+import io.refundbroker.testing.Pem;
 import io.refundbroker.testing.TestBroker;
 import io.refundbroker.testing.TestDatabase;
 import io.refundbroker.testing.TestPostgres;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import org.bouncycastle.util.io.pem.PemObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -267,12 +269,9 @@ class CheckpointIT {
         Path keyFile = broker.config().audit().signingKeyFile();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)))
             .isEqualTo("rw-------");
-        String pem = Files.readString(keyFile);
-        assertThat(pem).startsWith("-----BEGIN PRIVATE KEY-----");
-        privateKeyBody =
-            pem.replace("-----BEGIN PRIVATE KEY-----", "")
-                .replace("-----END PRIVATE KEY-----", "")
-                .replaceAll("\\s", "");
+        PemObject pem = Pem.read(Files.readString(keyFile));
+        assertThat(pem.getType()).isEqualTo("PRIVATE KEY");
+        privateKeyBody = Base64.getEncoder().encodeToString(pem.getContent());
         String auditor = broker.issueToken("AUDITOR", null);
         awaitTrue(() -> checkpoints(broker.database()) > 0);
         for (String path :
