@@ -7,6 +7,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,12 +15,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Tells every broker instance that a store's keys changed, through PostgreSQL {@code
  * LISTEN/NOTIFY}: a rotation calls {@link #notifyChanged} inside its transaction (delivered on
- * commit, carrying only the MSN), and each instance keeps one dedicated connection in {@code
- * LISTEN} that drops the MSN from its cache. When that connection is lost it reconnects with
+ * commit, carrying the MSN and the sending instance's random id), and each instance keeps one
+ * dedicated connection in {@code LISTEN} that drops the MSN from its cache. An instance skips its
+ * own notifications: it dropped its cache itself when the rotation committed, and dropping it again
+ * later would only cost a second backend read. When the connection is lost it reconnects with
  * backoff and, since notifications may have been missed meanwhile, drops the whole cache.
  */
 public final class CredentialInvalidations {
-  /** The notification channel; the payload is the MSN (never a secret). */
+  /**
+   * The notification channel; the payload is {@code "<msn> <instance id>"} (never a secret). A
+   * payload of the MSN alone counts as another instance's.
+   */
   public static final String CHANNEL = "credentials_changed";
 
   private static final Logger LOG = LoggerFactory.getLogger(CredentialInvalidations.class);
@@ -32,6 +38,7 @@ public final class CredentialInvalidations {
   private final PgConnectOptions options;
   private final Consumer<String> changed;
   private final Runnable resync;
+  private final String origin = UUID.randomUUID().toString();
   private Duration backoff = MIN_BACKOFF;
   private PgConnection connection;
   private long timer = -1;
@@ -71,10 +78,11 @@ public final class CredentialInvalidations {
 
   /**
    * Queues a change notification for {@code msn} in the transaction {@code tx}; PostgreSQL delivers
-   * it to every listener when the transaction commits, and never if it rolls back.
+   * it to every listener when the transaction commits, and never if it rolls back. The caller drops
+   * this instance's own cache entry after the commit.
    */
-  public static Future<Void> notifyChanged(SqlConnection tx, String msn) {
-    return tx.preparedQuery(NOTIFY).execute(Tuple.of(CHANNEL, msn)).mapEmpty();
+  public Future<Void> notifyChanged(SqlConnection tx, String msn) {
+    return tx.preparedQuery(NOTIFY).execute(Tuple.of(CHANNEL, msn + " " + origin)).mapEmpty();
   }
 
   /** Whether the listening connection is up (for tests and diagnostics). */
@@ -113,12 +121,20 @@ public final class CredentialInvalidations {
               conn.notificationHandler(
                   notification -> {
                     if (CHANNEL.equals(notification.getChannel())) {
-                      changed.accept(notification.getPayload());
+                      received(notification.getPayload());
                     }
                   });
               conn.closeHandler(lost -> onLost(conn));
               return Future.<Void>succeededFuture();
             });
+  }
+
+  private void received(String payload) {
+    int space = payload.indexOf(' ');
+    if (space >= 0 && payload.substring(space + 1).equals(origin)) {
+      return;
+    }
+    changed.accept(space < 0 ? payload : payload.substring(0, space));
   }
 
   private void onLost(PgConnection conn) {

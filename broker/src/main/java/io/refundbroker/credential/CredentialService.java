@@ -8,6 +8,7 @@ import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
@@ -39,6 +40,7 @@ public final class CredentialService {
   private final StoreService stores;
   private final CredentialBackend backend;
   private final CredentialCache cache;
+  private final CredentialInvalidations invalidations;
   private final VippsGateway vipps;
   private final AuditLog audit;
   private final Clock clock;
@@ -52,6 +54,7 @@ public final class CredentialService {
       StoreService stores,
       CredentialBackend backend,
       CredentialCache cache,
+      CredentialInvalidations invalidations,
       VippsGateway vipps,
       AuditLog audit,
       Clock clock) {
@@ -59,6 +62,7 @@ public final class CredentialService {
     this.stores = stores;
     this.backend = backend;
     this.cache = cache;
+    this.invalidations = invalidations;
     this.vipps = vipps;
     this.audit = audit;
     this.clock = clock;
@@ -79,24 +83,13 @@ public final class CredentialService {
         .get(storeId)
         .compose(
             store ->
-                backend
-                    .history(store.msn())
-                    .compose(
-                        history ->
-                            prove(store, keys, history.currentVersion() + 1, validate)
-                                .compose(
-                                    validatedAt ->
-                                        commit(
-                                            caller,
-                                            store,
-                                            "credential.rotated",
-                                            history.currentVersion(),
-                                            keys,
-                                            new RotationInfo(
-                                                caller.principal().clientId(),
-                                                clock.instant(),
-                                                validatedAt,
-                                                null)))));
+                writeNext(
+                    caller,
+                    store,
+                    "credential.rotated",
+                    null,
+                    validate,
+                    Future.succeededFuture(keys)));
   }
 
   /**
@@ -112,31 +105,49 @@ public final class CredentialService {
         .get(storeId)
         .compose(
             store ->
-                backend
-                    .history(store.msn())
-                    .compose(
-                        history ->
-                            backend
-                                .read(store.msn(), version)
-                                .compose(
-                                    old -> {
-                                      KeySet keys = KeySet.of(old);
-                                      return prove(
-                                              store, keys, history.currentVersion() + 1, validate)
-                                          .compose(
-                                              validatedAt ->
-                                                  commit(
-                                                      caller,
-                                                      store,
-                                                      "credential.rolled_back",
-                                                      history.currentVersion(),
-                                                      keys,
-                                                      new RotationInfo(
-                                                          caller.principal().clientId(),
-                                                          clock.instant(),
-                                                          validatedAt,
-                                                          version)));
-                                    })));
+                writeNext(
+                    caller,
+                    store,
+                    "credential.rolled_back",
+                    version,
+                    validate,
+                    backend.read(store.msn(), version).map(KeySet::of)));
+  }
+
+  /**
+   * The shared path of rotation and rollback: reads the current version, proves {@code keys}
+   * (unless not asked to), and writes them as the next version with check-and-set on the version
+   * read.
+   *
+   * @param restoredVersion the version rolled back to, or null for a rotation
+   */
+  private Future<Rotation> writeNext(
+      Caller caller,
+      Store store,
+      String action,
+      Integer restoredVersion,
+      boolean validate,
+      Future<KeySet> keys) {
+    return backend
+        .history(store.msn())
+        .compose(
+            history ->
+                keys.compose(
+                    next ->
+                        prove(store, next, history.currentVersion() + 1, validate)
+                            .compose(
+                                validatedAt ->
+                                    commit(
+                                        caller,
+                                        store,
+                                        action,
+                                        history.currentVersion(),
+                                        next,
+                                        new RotationInfo(
+                                            caller.principal().clientId(),
+                                            clock.instant(),
+                                            validatedAt,
+                                            restoredVersion)))));
   }
 
   /**
@@ -160,8 +171,7 @@ public final class CredentialService {
                                   .put("msn", store.msn())
                                   .put("backend", backend.name())
                                   .put("currentVersion", history.currentVersion());
-                          io.vertx.core.json.JsonArray versions =
-                              new io.vertx.core.json.JsonArray();
+                          JsonArray versions = new JsonArray();
                           history.versions().forEach(v -> versions.add(v.toJson()));
                           return json.put("versions", versions);
                         }));
@@ -199,7 +209,8 @@ public final class CredentialService {
                     .compose(
                         version -> {
                           written[0] = true;
-                          return CredentialInvalidations.notifyChanged(tx, msn)
+                          return invalidations
+                              .notifyChanged(tx, msn)
                               .compose(
                                   v ->
                                       audit.append(

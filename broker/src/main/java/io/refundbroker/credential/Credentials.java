@@ -86,7 +86,14 @@ public final class Credentials {
                           cache,
                           listener,
                           new CredentialService(
-                              database.pool(), stores, backend, cache, vipps, audit, clock),
+                              database.pool(),
+                              stores,
+                              backend,
+                              cache,
+                              listener,
+                              vipps,
+                              audit,
+                              clock),
                           backend instanceof VaultCredentialBackend v
                               ? Optional.of(v.transitSigner())
                               : Optional.empty()));

@@ -394,10 +394,10 @@ class KeyRotationIT {
   }
 
   /**
-   * Waits until the broker has handled every key-change notification committed so far (its own
-   * included: a rotation also notifies the instance that made it). PostgreSQL delivers
-   * notifications in commit order, so once a marker notification for the requester's MSN has
-   * dropped the requester's cached keys, every earlier one has been handled.
+   * Waits until the broker has handled every key-change notification committed so far. PostgreSQL
+   * delivers notifications in commit order, so once a marker notification for the requester's MSN
+   * (an MSN alone: another instance's, as the broker sees it) has dropped the requester's cached
+   * keys, every earlier one has been handled.
    */
   private void settleInvalidations() {
     StoreCredentials before = current(requester.msn());
