@@ -14,6 +14,7 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,19 +119,39 @@ public final class AuditService {
 
   /** Events after {@code afterSeq}, at most {@code limit}; audited. */
   public Future<Page<ChainedEvent>> events(Caller caller, long afterSeq, int limit) {
+    return auditedPage(
+        caller,
+        "events",
+        afterSeq,
+        limit,
+        tx -> trail.eventsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1),
+        ChainedEvent::seq);
+  }
+
+  /**
+   * One page of {@code what} read with {@code fetch} (which asks for {@code limit + 1} rows to know
+   * whether more follow), audited in the same transaction.
+   */
+  private <T> Future<Page<T>> auditedPage(
+      Caller caller,
+      String what,
+      long afterSeq,
+      int limit,
+      Function<SqlConnection, Future<List<T>>> fetch,
+      ToLongFunction<T> seq) {
     return pool.withTransaction(
         tx ->
-            trail
-                .eventsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1)
+            fetch
+                .apply(tx)
                 .compose(
                     rows -> {
                       JsonObject details =
-                          read("events", "json")
+                          read(what, "json")
                               .put("afterSeq", afterSeq)
                               .put("limit", limit)
                               .put("returned", Math.min(rows.size(), limit));
-                      return audited(tx, caller, "events", null, details)
-                          .map(event -> page(rows, limit, ChainedEvent::seq));
+                      return audited(tx, caller, what, null, details)
+                          .map(event -> page(rows, limit, seq));
                     }));
   }
 
@@ -178,7 +199,7 @@ public final class AuditService {
       List<T> items,
       int batch,
       Progress at,
-      java.util.function.ToLongFunction<T> seq,
+      ToLongFunction<T> seq,
       Function<List<T>, Future<Void>> sink) {
     if (items.isEmpty()) {
       return Future.succeededFuture(new Progress(at.afterSeq(), at.sent(), true));
@@ -193,20 +214,13 @@ public final class AuditService {
 
   /** Checkpoints after {@code afterSeq}, at most {@code limit}; audited. */
   public Future<Page<Checkpoint>> checkpoints(Caller caller, long afterSeq, int limit) {
-    return pool.withTransaction(
-        tx ->
-            trail
-                .checkpointsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1)
-                .compose(
-                    rows -> {
-                      JsonObject details =
-                          read("checkpoints", "json")
-                              .put("afterSeq", afterSeq)
-                              .put("limit", limit)
-                              .put("returned", Math.min(rows.size(), limit));
-                      return audited(tx, caller, "checkpoints", null, details)
-                          .map(event -> page(rows, limit, Checkpoint::seq));
-                    }));
+    return auditedPage(
+        caller,
+        "checkpoints",
+        afterSeq,
+        limit,
+        tx -> trail.checkpointsAfter(tx, afterSeq, Long.MAX_VALUE, limit + 1),
+        Checkpoint::seq);
   }
 
   /**
@@ -391,8 +405,7 @@ public final class AuditService {
         AuditEvent.success(READ, "audit", resource, chainId, details));
   }
 
-  private static <T> Page<T> page(
-      List<T> rows, int limit, java.util.function.ToLongFunction<T> seq) {
+  private static <T> Page<T> page(List<T> rows, int limit, ToLongFunction<T> seq) {
     boolean more = rows.size() > limit;
     List<T> items = more ? rows.subList(0, limit) : rows;
     Long next = more ? seq.applyAsLong(items.get(items.size() - 1)) : null;

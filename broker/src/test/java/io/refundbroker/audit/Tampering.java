@@ -219,20 +219,7 @@ final class Tampering {
     String previous = at == 0 ? trail.at(k).prevHash() : events.get(at - 1).hash();
     for (int i = at; i < events.size(); i++) {
       ChainedEvent e = events.get(i);
-      ChainedEvent relinked =
-          new ChainedEvent(
-              e.seq(),
-              e.occurredAt(),
-              e.actor(),
-              e.action(),
-              e.subjectType(),
-              e.subjectId(),
-              e.chainId(),
-              e.outcome(),
-              e.requestId(),
-              e.details(),
-              previous,
-              null);
+      ChainedEvent relinked = placed(e, e.seq(), previous, null);
       relinked = relinked.withHash(relinked.computeHash());
       events.set(i, relinked);
       previous = relinked.hash();
@@ -323,6 +310,11 @@ final class Tampering {
   }
 
   static ChainedEvent withSeq(ChainedEvent e, long seq) {
+    return placed(e, seq, e.prevHash(), e.hash());
+  }
+
+  /** {@code e}'s content at {@code seq}, with the given links (as an attacker would store it). */
+  private static ChainedEvent placed(ChainedEvent e, long seq, String prevHash, String hash) {
     return new ChainedEvent(
         seq,
         e.occurredAt(),
@@ -334,8 +326,8 @@ final class Tampering {
         e.outcome(),
         e.requestId(),
         e.details(),
-        e.prevHash(),
-        e.hash());
+        prevHash,
+        hash);
   }
 
   private static int index(Trail trail, long seq) {

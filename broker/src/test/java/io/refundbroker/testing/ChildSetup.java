@@ -52,15 +52,18 @@ public final class ChildSetup {
                 .put("clientSecret", keys.clientSecret().reveal())
                 .put("subscriptionKey", keys.subscriptionKey().reveal())),
         200);
-    HttpResponse<String> issued =
-        send(
-            "POST",
-            "/v1/admin/clients",
-            adminToken,
-            new JsonObject()
-                .put("name", storeId + "-pos")
-                .put("role", "STORE")
-                .put("storeId", storeId));
+    return token("STORE", storeId);
+  }
+
+  /** Issues a client token of {@code role} (bound to {@code storeId} when not null). */
+  public String token(String role, String storeId) {
+    JsonObject body =
+        new JsonObject().put("name", storeId == null ? role.toLowerCase() : storeId + "-pos");
+    body.put("role", role);
+    if (storeId != null) {
+      body.put("storeId", storeId);
+    }
+    HttpResponse<String> issued = send("POST", "/v1/admin/clients", adminToken, body);
     expect(issued, 201);
     return new JsonObject(issued.body()).getString("token");
   }
@@ -112,7 +115,8 @@ public final class ChildSetup {
     }
   }
 
-  private static void expect(HttpResponse<String> response, int status) {
+  /** Fails with the request, status and body when {@code response} is not {@code status}. */
+  public static void expect(HttpResponse<String> response, int status) {
     if (response.statusCode() != status) {
       throw new AssertionError(
           response.request().method()

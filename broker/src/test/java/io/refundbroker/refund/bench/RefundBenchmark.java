@@ -1,6 +1,7 @@
 package io.refundbroker.refund.bench;
 
 import io.refundbroker.config.Secret;
+import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.PaymentView;
@@ -10,6 +11,7 @@ import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.sandbox.VippsSandbox;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.ChildBroker;
+import io.refundbroker.testing.ChildSetup;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
@@ -96,6 +98,7 @@ public final class RefundBenchmark {
   private Vertx sandboxVertx;
   private VippsSandbox sandbox;
   private ChildBroker broker;
+  private ChildSetup setup;
   private long brokerOk;
   private long brokerOther;
 
@@ -234,6 +237,7 @@ public final class RefundBenchmark {
             env,
             dir.resolve("broker.log"),
             Duration.ofMinutes(3));
+    setup = new ChildSetup(broker.baseUrl(), adminToken);
     System.out.printf(
         "started in %,d ms: PostgreSQL %s on :%d (synchronous_commit=%s, fsync=%s, shared_buffers=%s,"
             + " data on %s), Vipps sandbox"
@@ -266,28 +270,11 @@ public final class RefundBenchmark {
       String secret = "cs-" + TestSandbox.randomHex(24);
       String subKey = "sk-" + TestSandbox.randomHex(16);
       sandbox.registerStore(new SandboxStore(msn, clientId, Secret.of(secret), Secret.of(subKey)));
-      expect(
-          send(
-              "POST",
-              "/v1/admin/stores",
-              adminToken,
-              new JsonObject()
-                  .put("storeId", storeId)
-                  .put("name", "Bench store " + i)
-                  .put("msn", msn)
-                  .put("chainId", CHAIN)),
-          201);
-      expect(
-          send(
-              "PUT",
-              "/v1/admin/stores/" + storeId + "/credentials",
-              adminToken,
-              new JsonObject()
-                  .put("clientId", clientId)
-                  .put("clientSecret", secret)
-                  .put("subscriptionKey", subKey)),
-          200);
-      String token = issueToken("STORE", storeId);
+      String token =
+          setup.store(
+              storeId,
+              CHAIN,
+              new StoreCredentials(msn, 1, clientId, Secret.of(secret), Secret.of(subKey)));
       stores.add(new Store(storeId, msn, clientId, secret, subKey, token));
     }
     Instant capturedAt = Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.SECONDS);
@@ -360,22 +347,12 @@ public final class RefundBenchmark {
                 .header("Content-Type", "text/plain")
                 .POST(HttpRequest.BodyPublishers.ofString(csv))
                 .build());
-    expect(response, 200);
+    ChildSetup.expect(response, 200);
     JsonObject report = new JsonObject(response.body());
     if (!report.getJsonArray("rejected").isEmpty()) {
       throw new IllegalStateException("import rejected rows: " + report.encode());
     }
     return report.getLong("imported");
-  }
-
-  private String issueToken(String role, String storeId) {
-    JsonObject body = new JsonObject().put("name", "bench-" + role.toLowerCase()).put("role", role);
-    if (storeId != null) {
-      body.put("name", storeId + "-pos").put("storeId", storeId);
-    }
-    var issued = send("POST", "/v1/admin/clients", adminToken, body);
-    expect(issued, 201);
-    return new JsonObject(issued.body()).getString("token");
   }
 
   // ------------------------------------------------------------------------------ phases
@@ -554,7 +531,7 @@ public final class RefundBenchmark {
                     .header(VippsHeaders.MSN, store.msn())
                     .POST(HttpRequest.BodyPublishers.noBody())
                     .build());
-        expect(response, 200);
+        ChildSetup.expect(response, 200);
         accessTokens.add(new JsonObject(response.body()).getString("access_token"));
       }
       this.body =
@@ -876,7 +853,7 @@ public final class RefundBenchmark {
         sendRaw(
             HttpRequest.newBuilder(URI.create(broker.baseUrl() + "/v1/audit/verify"))
                 .timeout(Duration.ofMinutes(10))
-                .header("Authorization", "Bearer " + issueToken("AUDITOR", null))
+                .header("Authorization", "Bearer " + setup.token("AUDITOR", null))
                 .GET()
                 .build());
     JsonObject verdict = verify.statusCode() == 200 ? new JsonObject(verify.body()) : null;
@@ -911,17 +888,6 @@ public final class RefundBenchmark {
 
   // ------------------------------------------------------------------------------ plumbing
 
-  private java.net.http.HttpResponse<String> send(
-      String method, String path, String token, JsonObject body) {
-    return sendRaw(
-        HttpRequest.newBuilder(URI.create(broker.baseUrl() + path))
-            .timeout(Duration.ofSeconds(60))
-            .header("Authorization", "Bearer " + token)
-            .header("Content-Type", "application/json")
-            .method(method, HttpRequest.BodyPublishers.ofString(body.encode()))
-            .build());
-  }
-
   private java.net.http.HttpResponse<String> sendRaw(HttpRequest request) {
     try {
       return http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
@@ -930,19 +896,6 @@ public final class RefundBenchmark {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void expect(java.net.http.HttpResponse<String> response, int status) {
-    if (response.statusCode() != status) {
-      throw new IllegalStateException(
-          response.request().method()
-              + " "
-              + response.request().uri()
-              + ": "
-              + response.statusCode()
-              + " "
-              + response.body());
     }
   }
 
