@@ -29,6 +29,15 @@ path "refund-broker/metadata/salesunits/*" {
   capabilities = ["read", "update"]
 }
 
+# The broker's own secrets, one per name (broker/<name>): the client-certificate CA's private key
+# and the audit MAC key. Each is created once, on first start, and never replaced:
+#   read   - load it at start
+#   create - write its first version (with check-and-set 0). No "update": nothing the broker
+#            does replaces one, so its token cannot either
+path "refund-broker/data/broker/*" {
+  capabilities = ["create", "read"]
+}
+
 # Audit checkpoints are signed with the Transit ed25519 key; the private key never leaves Vault.
 #   update - POST transit/sign/<key>
 path "transit/sign/refund-broker-audit" {

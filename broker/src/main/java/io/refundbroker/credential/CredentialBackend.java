@@ -2,6 +2,8 @@ package io.refundbroker.credential;
 
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Where the stores' Vipps keys live: HashiCorp Vault KV v2 ({@code credential.vault}) or the local
@@ -66,6 +68,34 @@ public interface CredentialBackend {
   default Future<CredentialVersion> rollback(
       SqlConnection tx, String msn, int version, int cas, RotationInfo info) {
     return read(msn, version).compose(old -> write(tx, msn, KeySet.of(old), cas, info));
+  }
+
+  /**
+   * One of the broker's own secrets (not a store's keys), such as the client-certificate CA's
+   * private key or the audit MAC key. It is kept where the store keys are (Vault KV {@code
+   * broker/<name>}; the local backend envelope-encrypts it into {@code broker_secrets}), created on
+   * first use from {@code create} and never replaced: when two instances create it at once, both
+   * end up with the value stored first. Callers cache it; every call reads the backend.
+   *
+   * @param name lower-case letters, digits and {@code -} (at most 63)
+   * @param create makes the initial fields; called only when nothing is stored yet (run any
+   *     blocking key generation on a worker inside it)
+   * @return the stored fields; fails with 503 {@code CREDENTIALS_UNAVAILABLE} when the backend
+   *     cannot be used
+   */
+  Future<Map<String, String>> brokerSecret(
+      String name, Supplier<Future<Map<String, String>>> create);
+
+  /**
+   * Checks a {@link #brokerSecret} name (a programming error otherwise, never user input).
+   *
+   * @throws IllegalArgumentException for a name outside {@code [a-z0-9][a-z0-9-]{0,62}}
+   */
+  static String secretName(String name) {
+    if (name == null || !name.matches("[a-z0-9][a-z0-9-]{0,62}")) {
+      throw new IllegalArgumentException("not a broker secret name: " + name);
+    }
+    return name;
   }
 
   /** Succeeds when the backend can serve reads now (Vault reachable, unsealed, logged in). */

@@ -113,6 +113,11 @@ public final class Credentials {
     return new CredentialRoutes(service);
   }
 
+  /** The broker's own secrets (CA key, audit MAC key), kept by the configured backend. */
+  public BrokerSecrets brokerSecrets() {
+    return backend::brokerSecret;
+  }
+
   /** The backend's readiness (Vault reachable, unsealed and logged in; local table readable). */
   public Future<Void> checkReady() {
     return backend.checkReady();

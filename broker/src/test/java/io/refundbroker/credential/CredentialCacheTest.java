@@ -105,6 +105,12 @@ class CredentialCacheTest {
     }
 
     @Override
+    public Future<java.util.Map<String, String>> brokerSecret(
+        String name, java.util.function.Supplier<Future<java.util.Map<String, String>>> create) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
     public Future<Void> checkReady() {
       return Future.succeededFuture();
     }

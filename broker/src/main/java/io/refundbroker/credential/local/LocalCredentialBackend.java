@@ -28,6 +28,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,18 @@ public final class LocalCredentialBackend implements CredentialBackend {
       SELECT version, created_at, rotated_by, validated_at, restored_version
         FROM credential_versions WHERE msn = #{msn} ORDER BY version
       """;
+  private static final String INSERT_SECRET =
+      """
+      INSERT INTO broker_secrets (name, kek_id, wrapped_key, ciphertext)
+      VALUES (#{name}, #{kekId}, #{wrappedKey}, #{ciphertext})
+      ON CONFLICT (name) DO NOTHING
+      """;
+  private static final String FIND_SECRET =
+      "SELECT name, kek_id, wrapped_key, ciphertext FROM broker_secrets WHERE name = #{name}";
+
+  /** The version number bound into a broker secret's envelope (secrets are never replaced). */
+  private static final int SECRET_VERSION = 1;
+
   private static final String CHECK_TABLE = "SELECT 1 FROM credential_versions LIMIT 1";
 
   private final Pool pool;
@@ -198,6 +212,112 @@ public final class LocalCredentialBackend implements CredentialBackend {
               int current = versions.isEmpty() ? 0 : versions.get(versions.size() - 1).version();
               return new CredentialHistory(msn, current, versions);
             });
+  }
+
+  @Override
+  public Future<Map<String, String>> brokerSecret(
+      String name, Supplier<Future<Map<String, String>>> create) {
+    String checked = CredentialBackend.secretName(name);
+    return findSecret(checked)
+        .compose(
+            found ->
+                found.isPresent()
+                    ? Future.succeededFuture(found.get())
+                    : create
+                        .get()
+                        .compose(value -> insertSecret(checked, value))
+                        // whoever inserted first wins; read back what is stored
+                        .compose(inserted -> findSecret(checked))
+                        .compose(
+                            stored ->
+                                stored
+                                    .map(Future::succeededFuture)
+                                    .orElseGet(
+                                        () ->
+                                            Future.failedFuture(
+                                                CredentialProblems.unavailable(
+                                                    "a broker secret could not be stored")))));
+  }
+
+  private Future<Optional<Map<String, String>>> findSecret(String name) {
+    return query(pool, FIND_SECRET, Map.of("name", name))
+        .compose(
+            rows ->
+                rows.isEmpty()
+                    ? Future.succeededFuture(Optional.empty())
+                    : openSecret(rows.get(0)).map(Optional::of));
+  }
+
+  private Future<Void> insertSecret(String name, Map<String, String> value) {
+    byte[] plaintext = new JsonObject(new HashMap<>(value)).toBuffer().getBytes();
+    Envelope.Sealed sealed;
+    try {
+      sealed = Envelope.seal(kek, secretSubject(name), SECRET_VERSION, plaintext);
+    } finally {
+      Arrays.fill(plaintext, (byte) 0);
+    }
+    Map<String, Object> p = new HashMap<>();
+    p.put("name", name);
+    p.put("kekId", kek.id());
+    p.put("wrappedKey", Buffer.buffer(sealed.wrappedKey()));
+    p.put("ciphertext", Buffer.buffer(sealed.ciphertext()));
+    return SqlTemplate.forUpdate(pool, INSERT_SECRET)
+        .execute(p)
+        .<Void>mapEmpty()
+        .recover(
+            failure -> {
+              LOG.atWarn()
+                  .setMessage("local credential backend: storing a broker secret failed")
+                  .addKeyValue("secret", name)
+                  .addKeyValue("error", failure.getClass().getSimpleName())
+                  .log();
+              return Future.failedFuture(
+                  CredentialProblems.unavailable("the database cannot be reached"));
+            });
+  }
+
+  private Future<Map<String, String>> openSecret(Row row) {
+    String name = row.getString("name");
+    if (!kek.id().equals(row.getString("kek_id"))) {
+      LOG.atError()
+          .setMessage(
+              "broker secret was encrypted with another key-encryption key; is LOCAL_KEK_FILE"
+                  + " the file this database was used with?")
+          .addKeyValue("secret", name)
+          .log();
+      return Future.failedFuture(
+          CredentialProblems.unavailable("the local key file does not match"));
+    }
+    byte[] plaintext = null;
+    try {
+      plaintext =
+          Envelope.open(
+              kek,
+              secretSubject(name),
+              SECRET_VERSION,
+              new Envelope.Sealed(
+                  row.getBuffer("wrapped_key").getBytes(), row.getBuffer("ciphertext").getBytes()));
+      Map<String, String> fields = new HashMap<>();
+      Buffer.buffer(plaintext)
+          .toJsonObject()
+          .forEach(field -> fields.put(field.getKey(), String.valueOf(field.getValue())));
+      return Future.succeededFuture(Map.copyOf(fields));
+    } catch (GeneralSecurityException e) {
+      LOG.atError()
+          .setMessage("broker secret failed authenticated decryption (altered or moved row)")
+          .addKeyValue("secret", name)
+          .log();
+      return Future.failedFuture(CredentialProblems.unavailable("a stored secret is corrupt"));
+    } finally {
+      if (plaintext != null) {
+        Arrays.fill(plaintext, (byte) 0);
+      }
+    }
+  }
+
+  /** The envelope subject of a broker secret: never a valid MSN, so never a store's key set. */
+  private static String secretSubject(String name) {
+    return "broker-secret:" + name;
   }
 
   @Override

@@ -23,7 +23,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -119,6 +121,71 @@ public final class VaultCredentialBackend implements CredentialBackend {
     return readMetadata(msn)
         .map(metadata -> metadata == null ? CredentialHistory.empty(msn) : toHistory(msn, metadata))
         .recover(failure -> Future.failedFuture(problem(failure, msn, null)));
+  }
+
+  @Override
+  public Future<Map<String, String>> brokerSecret(
+      String name, Supplier<Future<Map<String, String>>> create) {
+    String checked = CredentialBackend.secretName(name);
+    return readSecret(checked)
+        .compose(
+            found ->
+                found.isPresent()
+                    ? Future.succeededFuture(found.get())
+                    : create
+                        .get()
+                        .compose(value -> createSecret(checked, value))
+                        // another instance created it first (check-and-set 0 failed, or the
+                        // policy, which grants no "update" here, refused the write): read theirs
+                        .recover(
+                            failure ->
+                                readSecret(checked).compose(raced -> theirs(raced, failure))))
+        .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
+  }
+
+  private static Future<Map<String, String>> theirs(
+      Optional<Map<String, String>> raced, Throwable failure) {
+    return raced.map(Future::succeededFuture).orElseGet(() -> Future.failedFuture(failure));
+  }
+
+  /** The secret's fields, or empty when it was never created. */
+  private Future<Optional<Map<String, String>>> readSecret(String name) {
+    String path = session.kvMount() + "/data/broker/" + name;
+    return session.call(
+        "GET",
+        path,
+        c -> {
+          LogicalResponse response = c.kv().logical().read(session.kvMount() + "/broker/" + name);
+          if (response.getRestResponse().getStatus() == 404) {
+            return Optional.<Map<String, String>>empty();
+          }
+          VaultSession.check(response.getRestResponse(), "GET", path);
+          Map<String, String> data = response.getData();
+          if (data == null || data.isEmpty()) {
+            throw new VaultFailure(VaultFailure.Kind.UNEXPECTED, 200, "GET", path);
+          }
+          return Optional.of(Map.copyOf(data));
+        });
+  }
+
+  /** Writes the secret's first version (check-and-set 0: never over an existing one). */
+  private Future<Map<String, String>> createSecret(String name, Map<String, String> value) {
+    String path = session.kvMount() + "/data/broker/" + name;
+    return session.call(
+        "POST",
+        path,
+        c -> {
+          LogicalResponse response =
+              c.kv()
+                  .logical()
+                  .write(
+                      session.kvMount() + "/broker/" + name,
+                      new LinkedHashMap<String, Object>(value),
+                      null,
+                      new WriteOptions().checkAndSet(0L));
+          VaultSession.check(response.getRestResponse(), "POST", path);
+          return Map.copyOf(value);
+        });
   }
 
   @Override
