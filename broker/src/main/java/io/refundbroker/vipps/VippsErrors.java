@@ -31,6 +31,10 @@ import java.util.Map;
  * problem and the FAQ lists titles, not type URIs. The broker therefore keys on the type's last
  * segment (after {@code #} or the last {@code /}) spelled as the FAQ title in kebab case, e.g.
  * {@code …#not-enough-refundable}; the built-in sandbox answers with exactly these types.
+ *
+ * <p>The rules above are shared; each flavour reads its own error bodies ({@link Dialect}): the
+ * ePayment problem types are in {@link EpaymentFlavour}, the eCom errorCodes in {@link
+ * EcomFlavour}.
  */
 final class VippsErrors {
 
