@@ -63,16 +63,14 @@ final class EcomFlavour implements Flavour {
           known("98", Meaning.TRANSIENT, "too many concurrent requests"),
           known("99", Meaning.TRANSIENT, "Vipps internal error"));
 
+  private static final Limits LIMITS =
+      new Limits(VippsApi.ECOM, "/ecomm/v2/payments/", ORDER_ID, "1-50", KEY_MAX);
+
   private EcomFlavour() {}
 
   @Override
-  public VippsApi api() {
-    return VippsApi.ECOM;
-  }
-
-  @Override
-  public int idempotencyKeyMax() {
-    return KEY_MAX;
+  public Limits limits() {
+    return LIMITS;
   }
 
   @Override
@@ -89,16 +87,6 @@ final class EcomFlavour implements Flavour {
       return "eCom refunds are in NOK and at least 100 øre (1 NOK)";
     }
     return null;
-  }
-
-  @Override
-  public boolean acceptsReference(String reference) {
-    return ORDER_ID.matcher(reference).matches();
-  }
-
-  @Override
-  public String referenceLength() {
-    return "1-50";
   }
 
   @Override
@@ -187,17 +175,6 @@ final class EcomFlavour implements Flavour {
   /** eCom has one read for both: the order's details with its transaction history. */
   private Request details(String reference, MultiMap headers) {
     return request(Operation.DETAILS, HttpMethod.GET, reference, "/details", headers, null);
-  }
-
-  private Request request(
-      Operation op,
-      HttpMethod method,
-      String reference,
-      String suffix,
-      MultiMap headers,
-      Buffer body) {
-    return new Request(
-        op, VippsApi.ECOM, this, method, "/ecomm/v2/payments/" + reference + suffix, headers, body);
   }
 
   @Override

@@ -77,16 +77,14 @@ final class EpaymentFlavour implements Flavour {
               "the idempotency key already exists at Vipps"),
           known("internal-error", Meaning.TRANSIENT, "Vipps reported an error"));
 
+  private static final Limits LIMITS =
+      new Limits(VippsApi.EPAYMENT, "/epayment/v1/payments/", REFERENCE, "8-50", KEY_MAX);
+
   private EpaymentFlavour() {}
 
   @Override
-  public VippsApi api() {
-    return VippsApi.EPAYMENT;
-  }
-
-  @Override
-  public int idempotencyKeyMax() {
-    return KEY_MAX;
+  public Limits limits() {
+    return LIMITS;
   }
 
   @Override
@@ -100,16 +98,6 @@ final class EpaymentFlavour implements Flavour {
       return "ePayment refunds must be between 1 and 65000000 minor units";
     }
     return null;
-  }
-
-  @Override
-  public boolean acceptsReference(String reference) {
-    return REFERENCE.matcher(reference).matches();
-  }
-
-  @Override
-  public String referenceLength() {
-    return "8-50";
   }
 
   @Override
@@ -151,23 +139,6 @@ final class EpaymentFlavour implements Flavour {
   public boolean refundLogged(Buffer body, String key) {
     return Flavour.logged(
         new JsonArray(body), "name", "REFUNDED", "success", "idempotencyKey", key);
-  }
-
-  private Request request(
-      Operation op,
-      HttpMethod method,
-      String reference,
-      String suffix,
-      MultiMap headers,
-      Buffer body) {
-    return new Request(
-        op,
-        VippsApi.EPAYMENT,
-        this,
-        method,
-        "/epayment/v1/payments/" + reference + suffix,
-        headers,
-        body);
   }
 
   @Override
