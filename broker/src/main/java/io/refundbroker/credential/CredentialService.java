@@ -4,6 +4,7 @@ import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.auth.Caller;
 import io.refundbroker.http.ProblemException;
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
@@ -183,8 +184,9 @@ public final class CredentialService {
       return Future.succeededFuture(null);
     }
     return vipps
-        .verifyCredentials(keys.as(store.msn(), version))
+        .verifyCredentials(keys.as(store.msn(), version).vippsKeys())
         .map(ok -> clock.instant())
+        .recover(failure -> Future.failedFuture(VippsKeyProblems.of(failure, store.msn())))
         .recover(
             failure ->
                 Future.failedFuture(
@@ -230,7 +232,7 @@ public final class CredentialService {
               if (written[0]) {
                 // the backend may hold the new version even when the audit failed: drop caches
                 cache.invalidate(msn);
-                vipps.forgetToken(msn);
+                vipps.forgetTokens(KeyHolder.salesUnit(msn));
               }
               if (result.failed() && written[0] && !backend.joinsTransaction()) {
                 LOG.atError()

@@ -7,6 +7,7 @@ import io.refundbroker.credential.local.LocalCredentialBackend;
 import io.refundbroker.credential.vault.VaultCredentialBackend;
 import io.refundbroker.credential.vault.VaultSession;
 import io.refundbroker.db.Database;
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
@@ -76,7 +77,7 @@ public final class Credentials {
                   database.connectOptions(),
                   msn -> {
                     cache.invalidate(msn);
-                    vipps.forgetToken(msn);
+                    vipps.forgetTokens(KeyHolder.salesUnit(msn));
                   },
                   cache::invalidateAll)
               .map(

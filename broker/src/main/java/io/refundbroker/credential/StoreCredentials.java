@@ -1,6 +1,10 @@
 package io.refundbroker.credential;
 
 import io.refundbroker.config.Secret;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.KeysInUse;
+import io.refundbroker.salesunit.VippsApi;
+import io.refundbroker.salesunit.VippsKeys;
 import java.util.Objects;
 
 /**
@@ -21,6 +25,17 @@ public record StoreCredentials(
     Objects.requireNonNull(clientId, "clientId");
     Objects.requireNonNull(clientSecret, "clientSecret");
     Objects.requireNonNull(subscriptionKey, "subscriptionKey");
+  }
+
+  /** These keys as the sales unit's own key set (what an access token is fetched with). */
+  public VippsKeys vippsKeys() {
+    return new VippsKeys(
+        KeyHolder.salesUnit(msn), version, clientId, clientSecret, subscriptionKey);
+  }
+
+  /** These keys used for a call on their own sales unit's payments through {@code api}. */
+  public KeysInUse inUse(VippsApi api) {
+    return new KeysInUse(msn, api, vippsKeys());
   }
 
   @Override

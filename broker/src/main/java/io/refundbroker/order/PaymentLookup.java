@@ -1,6 +1,7 @@
 package io.refundbroker.order;
 
 import io.refundbroker.credential.CredentialProvider;
+import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.store.Store;
 import io.refundbroker.vipps.PaymentSnapshot;
 import io.refundbroker.vipps.VippsGateway;
@@ -22,11 +23,16 @@ public final class PaymentLookup {
   /**
    * The payment as Vipps reports it.
    *
-   * @return fails like {@link CredentialProvider#current} and {@link VippsGateway#payment}
+   * @return fails like {@link CredentialProvider#current}, and with the problems of {@link
+   *     VippsReadProblems} when Vipps cannot tell
    */
   public Future<PaymentSnapshot> snapshot(Store origin, String orderId) {
-    return credentials
-        .current(origin.msn())
-        .compose(keys -> vipps.payment(keys, origin.api(), orderId));
+    return credentials.current(origin.msn()).compose(keys -> read(keys, origin, orderId));
+  }
+
+  private Future<PaymentSnapshot> read(StoreCredentials keys, Store origin, String orderId) {
+    return vipps
+        .payment(keys.inUse(origin.api()), orderId)
+        .recover(failure -> Future.failedFuture(VippsReadProblems.of(failure, keys, orderId)));
   }
 }

@@ -1,7 +1,7 @@
 package io.refundbroker.refund;
 
 import io.refundbroker.money.Money;
-import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;

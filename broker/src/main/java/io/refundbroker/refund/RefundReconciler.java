@@ -110,7 +110,7 @@ public final class RefundReconciler {
         .compose(
             keys ->
                 vipps
-                    .lookupRefund(keys, refund.api(), refund.orderId(), refund.upstreamKey())
+                    .lookupRefund(keys.inUse(refund.api()), refund.orderId(), refund.upstreamKey())
                     .compose(
                         lookup ->
                             lookup == RefundLookup.APPLIED

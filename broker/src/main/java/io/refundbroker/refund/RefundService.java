@@ -512,8 +512,7 @@ public final class RefundService {
   /** The Vipps call for a refund; byte-identical for every retry and reconciliation. */
   static RefundCall callFor(Refund refund, StoreCredentials keys) {
     return new RefundCall(
-        keys,
-        refund.api(),
+        keys.inUse(refund.api()),
         refund.orderId(),
         refund.amount(),
         refund.upstreamKey(),

@@ -1,7 +1,7 @@
 package io.refundbroker.sandbox;
 
 import io.refundbroker.money.Money;
-import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.salesunit.VippsApi;
 import java.time.Instant;
 
 /**

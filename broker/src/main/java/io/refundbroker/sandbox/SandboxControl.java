@@ -2,7 +2,7 @@ package io.refundbroker.sandbox;
 
 import io.refundbroker.config.Secret;
 import io.refundbroker.money.Money;
-import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.vipps.VippsHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;

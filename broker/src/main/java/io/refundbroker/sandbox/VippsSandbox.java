@@ -1,6 +1,5 @@
 package io.refundbroker.sandbox;
 
-import io.refundbroker.sandbox.SandboxVipps.Answer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -158,7 +157,7 @@ public final class VippsSandbox {
         .handler(
             ctx ->
                 reply(ctx, vipps.ecomDetails(ctx.pathParam("orderId"), ctx.request().headers())));
-    router.route().handler(ctx -> reply(ctx, SandboxVipps.notFound()));
+    router.route().handler(ctx -> reply(ctx, SandboxAnswer.notFound()));
     router
         .route()
         .failureHandler(
@@ -170,7 +169,7 @@ public final class VippsSandbox {
                   ctx.failure() == null
                       ? ctx.statusCode()
                       : ctx.failure().getClass().getSimpleName());
-              reply(ctx, SandboxVipps.faultAnswer(ctx.request().path(), 500));
+              reply(ctx, SandboxAnswer.fault(ctx.request().path(), 500));
             });
     return router;
   }
@@ -219,7 +218,7 @@ public final class VippsSandbox {
         .log();
     switch (fault.kind()) {
       case LATENCY -> vertx.setTimer(Math.max(1, fault.latency().toMillis()), id -> ctx.next());
-      case STATUS -> reply(ctx, SandboxVipps.faultAnswer(path, fault.status()));
+      case STATUS -> reply(ctx, SandboxAnswer.fault(path, fault.status()));
       case RESET -> {
         done(ctx);
         request.connection().close();
@@ -263,7 +262,7 @@ public final class VippsSandbox {
     }
   }
 
-  private void reply(RoutingContext ctx, Answer answer) {
+  private void reply(RoutingContext ctx, SandboxAnswer answer) {
     done(ctx);
     if (Boolean.TRUE.equals(ctx.get(DROP))) {
       ctx.request().connection().close();

@@ -1,6 +1,6 @@
 package io.refundbroker.store;
 
-import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;

@@ -4,7 +4,7 @@ import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.auth.Caller;
 import io.refundbroker.http.ProblemException;
-import io.refundbroker.vipps.VippsApi;
+import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;

@@ -1,7 +1,7 @@
 package io.refundbroker.vipps;
 
-import io.refundbroker.config.Secret;
-import io.refundbroker.credential.StoreCredentials;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Clock;
@@ -10,19 +10,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * One access token per sales unit, shared by every call for it. A token is only good with the keys
- * that fetched it, so the cache key is the whole key set (MSN, credential version, client id and
- * the secrets themselves): rotated keys never meet an old token. However many calls wait, a store
- * has at most one fetch in flight — they all share its future. A failed fetch is not cached.
+ * One access token per key set, shared by every call made with it. A token is only good with the
+ * keys that fetched it, so the cache key is the key set's whole identity ({@link VippsKeys}:
+ * holder, version, client id and the secrets themselves): rotated keys never meet an old token, and
+ * a partner's key set (one token for many MSNs) will be one entry, not one per MSN. However many
+ * calls wait, a key set has at most one fetch in flight — they all share its future. A failed fetch
+ * is not cached.
+ *
+ * <p>Thread-safety: calls come from every verticle's event loop. The entries live in a {@link
+ * ConcurrentHashMap} and are only replaced through its atomic {@code compute}/{@code remove}
+ * operations; an entry's promise is completed once, by the fetch it started. The shared future is
+ * handed out through {@link CallerContext#completeOn}, so each caller continues on its own context.
  */
 final class AccessTokenCache {
-  /** The cache key; its secrets print as {@code [redacted]}. */
-  private record Key(
-      String msn, int version, String clientId, Secret clientSecret, Secret subscriptionKey) {
-    static Key of(StoreCredentials c) {
-      return new Key(c.msn(), c.version(), c.clientId(), c.clientSecret(), c.subscriptionKey());
-    }
-  }
 
   private static final class Entry {
     private final Promise<AccessToken> promise = Promise.promise();
@@ -41,67 +41,64 @@ final class AccessTokenCache {
     }
   }
 
-  private final Map<Key, Entry> entries = new ConcurrentHashMap<>();
-  private final Function<StoreCredentials, Future<AccessToken>> fetcher;
+  private final Map<VippsKeys, Entry> entries = new ConcurrentHashMap<>();
+  private final Function<VippsKeys, Future<AccessToken>> fetcher;
   private final Clock clock;
 
-  AccessTokenCache(Function<StoreCredentials, Future<AccessToken>> fetcher, Clock clock) {
+  AccessTokenCache(Function<VippsKeys, Future<AccessToken>> fetcher, Clock clock) {
     this.fetcher = fetcher;
     this.clock = clock;
   }
 
   /**
-   * The store's current token: the cached one until its refresh time, else the fetch in flight,
-   * else a new fetch.
+   * The key set's current token: the cached one until its refresh time, else the fetch in flight,
+   * else a new fetch; completing on the caller's context.
    *
    * @return fails like the fetcher (a {@link TokenUnavailableException})
    */
-  Future<AccessToken> get(StoreCredentials credentials) {
-    Key key = Key.of(credentials);
+  Future<AccessToken> get(VippsKeys keys) {
     Entry fresh = new Entry();
     Entry current =
-        entries.compute(key, (k, old) -> old != null && old.usableAt(clock) ? old : fresh);
+        entries.compute(keys, (k, old) -> old != null && old.usableAt(clock) ? old : fresh);
     if (current == fresh) {
-      // One token per store: a new key set (rotation) replaces the old one's entry.
-      entries.keySet().removeIf(k -> k.msn().equals(key.msn()) && !k.equals(key));
+      // One token per holder: a new key set (rotation) replaces the old one's entry.
+      entries.keySet().removeIf(k -> k.holder().equals(keys.holder()) && !k.equals(keys));
       fetcher
-          .apply(credentials)
+          .apply(keys)
           .onComplete(
               ar -> {
                 if (ar.failed()) {
-                  entries.remove(key, fresh);
-                  fresh.promise.fail(ar.cause());
-                } else {
-                  fresh.promise.complete(ar.result());
+                  entries.remove(keys, fresh);
                 }
+                fresh.promise.handle(ar);
               });
     }
-    return current.promise.future();
+    return CallerContext.completeOn(current.promise.future());
   }
 
   /** Drops {@code token} after Vipps refused it, unless a newer token has replaced it already. */
-  void invalidate(StoreCredentials credentials, AccessToken token) {
-    entries.computeIfPresent(Key.of(credentials), (k, e) -> e.holds(token) ? null : e);
+  void invalidate(VippsKeys keys, AccessToken token) {
+    entries.computeIfPresent(keys, (k, e) -> e.holds(token) ? null : e);
   }
 
   /**
-   * Drops every token of {@code msn} (after a key rotation).
+   * Drops every token of {@code holder}'s key sets (after a key rotation).
    *
    * @return whether anything was dropped
    */
-  boolean forget(String msn) {
+  boolean forget(KeyHolder holder) {
     boolean dropped = false;
-    for (Key key : entries.keySet()) {
+    for (VippsKeys key : entries.keySet()) {
       // remove() answers for itself: two concurrent forgets (the rotating request and its own
       // change notification) must not both report the same token as dropped
-      if (key.msn().equals(msn) && entries.remove(key) != null) {
+      if (key.holder().equals(holder) && entries.remove(key) != null) {
         dropped = true;
       }
     }
     return dropped;
   }
 
-  /** Number of stores with a token (or a fetch in flight). */
+  /** Number of key sets with a token (or a fetch in flight). */
   int size() {
     return entries.size();
   }

@@ -1,13 +1,14 @@
 package io.refundbroker.vipps;
 
-import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.KeysInUse;
+import io.refundbroker.salesunit.VippsApi;
 
 /**
- * One refund request to Vipps, made with the origin store's credentials.
+ * One refund request to Vipps, made for the origin store's sales unit.
  *
- * @param credentials the origin store's keys (their MSN is the {@code Merchant-Serial-Number})
- * @param api the origin store's API flavour
+ * @param keys the origin store's MSN (the {@code Merchant-Serial-Number}), API flavour and the key
+ *     set that authenticates the call
  * @param reference the payment's reference (ePayment) / orderId (eCom)
  * @param amount the amount to refund
  * @param idempotencyKey ePayment {@code Idempotency-Key} / eCom {@code X-Request-Id}; the same for
@@ -15,9 +16,10 @@ import io.refundbroker.money.Money;
  * @param text eCom {@code transactionText} (≤ 100 characters); ePayment has no text field
  */
 public record RefundCall(
-    StoreCredentials credentials,
-    VippsApi api,
-    String reference,
-    Money amount,
-    String idempotencyKey,
-    String text) {}
+    KeysInUse keys, String reference, Money amount, String idempotencyKey, String text) {
+
+  /** The origin store's API flavour (null when the call names none). */
+  public VippsApi api() {
+    return keys == null ? null : keys.api();
+  }
+}

@@ -1,10 +1,10 @@
 package io.refundbroker.vipps;
 
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.vipps.RefundOutcome.RejectReason;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Locale;
 import java.util.Map;
@@ -31,6 +31,10 @@ import java.util.Map;
  * problem and the FAQ lists titles, not type URIs. The broker therefore keys on the type's last
  * segment (after {@code #} or the last {@code /}) spelled as the FAQ title in kebab case, e.g.
  * {@code …#not-enough-refundable}; the built-in sandbox answers with exactly these types.
+ *
+ * <p>The rules above are shared; each flavour reads its own error bodies ({@link Dialect}): the
+ * ePayment problem types are in {@link EpaymentFlavour}, the eCom errorCodes in {@link
+ * EcomFlavour}.
  */
 final class VippsErrors {
 
@@ -56,97 +60,65 @@ final class VippsErrors {
    */
   record Verdict(Meaning meaning, RejectReason reason, String code, String detail) {}
 
-  private record Known(Meaning meaning, RejectReason reason, String text) {}
+  /**
+   * How one flavour's error bodies read: each API flavour answers 4xx in its own format (ePayment
+   * problem types, eCom error arrays), so the flavour reads its own; the rules above are shared.
+   */
+  interface Dialect {
+    /** The error identifier in {@code body} (problem type segment / eCom errorCode), or null. */
+    String errorCode(Buffer body);
 
-  /** ePayment problem type identifiers (kebab-case FAQ titles). */
-  private static final Map<String, Known> EPAYMENT =
-      Map.ofEntries(
-          rejected(
-              "not-enough-refundable",
-              RejectReason.NOT_ENOUGH_REFUNDABLE,
-              "the amount exceeds what is left to refund"),
-          rejected(
-              "payment-already-refunded",
-              RejectReason.NOT_ENOUGH_REFUNDABLE,
-              "the payment is already fully refunded"),
-          rejected(
-              "refund-period-expired",
-              RejectReason.REFUND_WINDOW_PASSED,
-              "the 365-day refund period has passed"),
-          rejected(
-              "refund-idempotency-conflict",
-              RejectReason.IDEMPOTENCY_CONFLICT,
-              "the idempotency key was used before with another request"),
-          rejected(
-              "attempted-refund-before-reservation",
-              RejectReason.PAYMENT_NOT_CAPTURED,
-              "the payment is not reserved/captured"),
-          rejected(
-              "payment-cannot-be-refunded",
-              RejectReason.OTHER,
-              "the payment's state does not allow a refund"),
-          rejected(
-              "reference-not-found",
-              RejectReason.REFERENCE_NOT_FOUND,
-              "the reference does not exist for this MSN"),
-          rejected("amount-invalid", RejectReason.INVALID_REQUEST, "the amount is invalid"),
-          rejected("amount-too-small", RejectReason.INVALID_REQUEST, "the amount is too small"),
-          rejected(
-              "missing-required-parameter",
-              RejectReason.INVALID_REQUEST,
-              "a required parameter is missing"),
-          rejected(
-              "validation-error", RejectReason.INVALID_REQUEST, "the request did not validate"),
-          Map.entry(
-              "order-processing",
-              new Known(Meaning.TRANSIENT, null, "the payment is being processed")),
-          Map.entry(
-              "idempotency-error",
-              new Known(Meaning.AMBIGUOUS, null, "the idempotency key already exists at Vipps")),
-          Map.entry(
-              "internal-error", new Known(Meaning.TRANSIENT, null, "Vipps reported an error")));
-
-  /** eCom v2 refund errorCodes (vipps-ecom-api.md, Error codes). */
-  private static final Map<String, Known> ECOM =
-      Map.ofEntries(
-          rejected(
-              "71",
-              RejectReason.NOT_ENOUGH_REFUNDABLE,
-              "cannot refund more than the captured amount"),
-          rejected("72", RejectReason.PAYMENT_NOT_CAPTURED, "the order is reserved, not captured"),
-          rejected("73", RejectReason.PAYMENT_CANCELLED, "the order is cancelled"),
-          rejected("74", RejectReason.OTHER, "refund failed during debit of the merchant"),
-          rejected("95", RejectReason.REFUND_WINDOW_PASSED, "the 365-day refund period has passed"),
-          rejected(
-              "93",
-              RejectReason.IDEMPOTENCY_CONFLICT,
-              "the X-Request-Id was used before with another request"),
-          rejected(
-              "35", RejectReason.REFERENCE_NOT_FOUND, "the orderId does not exist for the MSN"),
-          rejected("37", RejectReason.MERCHANT_BLOCKED, "the sales unit is deactivated or blocked"),
-          Map.entry(
-              "92", new Known(Meaning.AMBIGUOUS, null, "the transaction was already processed")),
-          Map.entry("94", new Known(Meaning.TRANSIENT, null, "the order is locked")),
-          Map.entry("98", new Known(Meaning.TRANSIENT, null, "too many concurrent requests")),
-          Map.entry("99", new Known(Meaning.TRANSIENT, null, "Vipps internal error")));
-
-  private VippsErrors() {}
-
-  private static Map.Entry<String, Known> rejected(String id, RejectReason reason, String text) {
-    return Map.entry(id, new Known(Meaning.REJECTED, reason, text));
+    /** The reading of a 4xx other than 401/403/408/423/425/429 in this flavour's format. */
+    Verdict clientError(int status, Buffer body);
   }
 
   /**
-   * Classifies a non-2xx answer from the {@code api} flavour's endpoints (the access-token endpoint
-   * counts as either).
+   * A known error identifier of one flavour.
+   *
+   * @param meaning what it means
+   * @param reason for {@link Meaning#REJECTED}, why
+   * @param text our own description of it
    */
+  record Known(Meaning meaning, RejectReason reason, String text) {
+
+    /** The verdict for an answer with this identifier ({@code what}: "type", "errorCode"). */
+    Verdict verdict(int status, String code, String what) {
+      return new Verdict(
+          meaning,
+          reason,
+          code,
+          "Vipps: " + text + " (HTTP " + status + ", " + what + " " + code + ")");
+    }
+  }
+
+  private VippsErrors() {}
+
+  /** A definitive rejection, as a table entry of a flavour's error identifiers. */
+  static Map.Entry<String, Known> rejected(String id, RejectReason reason, String text) {
+    return Map.entry(id, new Known(Meaning.REJECTED, reason, text));
+  }
+
+  /** A non-rejection ({@code TRANSIENT}, {@code AMBIGUOUS}), as a table entry. */
+  static Map.Entry<String, Known> known(String id, Meaning meaning, String text) {
+    return Map.entry(id, new Known(meaning, null, text));
+  }
+
+  /** Classifies a non-2xx answer from an {@code api} endpoint (in that flavour's dialect). */
   static Verdict classify(VippsApi api, int status, Buffer body) {
+    return classify(Flavour.of(api), status, body);
+  }
+
+  /**
+   * Classifies a non-2xx answer read in {@code dialect} (the access-token endpoint is read in
+   * ePayment's).
+   */
+  static Verdict classify(Dialect dialect, int status, Buffer body) {
     if (status == 401) {
       return new Verdict(
           Meaning.UNAUTHORIZED, null, null, "Vipps refused the access token or keys (HTTP 401)");
     }
     if (status == 408 || status == 423 || status == 425 || status == 429 || status >= 500) {
-      String code = api == VippsApi.ECOM ? ecomCode(body) : problemType(body);
+      String code = dialect.errorCode(body);
       return new Verdict(
           Meaning.TRANSIENT, null, code, "Vipps answered HTTP " + status + suffix(code));
     }
@@ -161,58 +133,11 @@ final class VippsErrors {
       return new Verdict(
           Meaning.AMBIGUOUS, null, null, "unexpected HTTP " + status + " from Vipps");
     }
-    return api == VippsApi.ECOM ? ecom(status, body) : epayment(status, body);
+    return dialect.clientError(status, body);
   }
 
-  private static Verdict epayment(int status, Buffer body) {
-    String type = problemType(body);
-    if (type == null) {
-      return azureOrAmbiguous(status, body);
-    }
-    Known known = EPAYMENT.get(type);
-    if (known != null) {
-      return new Verdict(
-          known.meaning(),
-          known.reason(),
-          type,
-          "Vipps: " + known.text() + " (HTTP " + status + ", type " + type + ")");
-    }
-    return unknownCode(status, type, "problem type");
-  }
-
-  private static Verdict ecom(int status, Buffer body) {
-    JsonObject first = firstEcomError(body);
-    if (first == null) {
-      return azureOrAmbiguous(status, body);
-    }
-    String code = String.valueOf(first.getValue("errorCode"));
-    String group = first.getValue("errorGroup") instanceof String g ? g : "";
-    Known known = ECOM.get(code);
-    if (known != null) {
-      return new Verdict(
-          known.meaning(),
-          known.reason(),
-          code,
-          "Vipps: " + known.text() + " (HTTP " + status + ", errorCode " + code + ")");
-    }
-    if (group.equalsIgnoreCase("Authentication")) {
-      return new Verdict(
-          Meaning.REJECTED,
-          RejectReason.BAD_CREDENTIALS,
-          code,
-          "Vipps refused the keys (HTTP " + status + ", errorGroup Authentication)");
-    }
-    if (group.equalsIgnoreCase("InvalidRequest")) {
-      return new Verdict(
-          Meaning.REJECTED,
-          RejectReason.INVALID_REQUEST,
-          code,
-          "Vipps found the request invalid (HTTP " + status + ", field " + safe(code) + ")");
-    }
-    return unknownCode(status, code, "errorCode");
-  }
-
-  private static Verdict unknownCode(int status, String code, String what) {
+  /** An identifier the flavour's table does not know, read by its HTTP status. */
+  static Verdict unknownCode(int status, String code, String what) {
     String detail = "Vipps answered HTTP " + status + " with " + what + " " + safe(code);
     if (status == 409) {
       return new Verdict(Meaning.TRANSIENT, null, code, detail);
@@ -226,7 +151,8 @@ final class VippsErrors {
     return new Verdict(Meaning.REJECTED, RejectReason.OTHER, code, detail);
   }
 
-  private static Verdict azureOrAmbiguous(int status, Buffer body) {
+  /** A 4xx without the flavour's error body: an API-gateway error, else ambiguous. */
+  static Verdict azureOrAmbiguous(int status, Buffer body) {
     JsonObject json = object(body);
     boolean azure =
         json != null
@@ -264,23 +190,8 @@ final class VippsErrors {
     return id.isBlank() ? null : id.toLowerCase(Locale.ROOT);
   }
 
-  private static String ecomCode(Buffer body) {
-    JsonObject first = firstEcomError(body);
-    return first == null ? null : String.valueOf(first.getValue("errorCode"));
-  }
-
-  private static JsonObject firstEcomError(Buffer body) {
-    Object parsed = parse(body);
-    if (parsed instanceof JsonArray array
-        && !array.isEmpty()
-        && array.getValue(0) instanceof JsonObject first
-        && first.getValue("errorCode") != null) {
-      return first;
-    }
-    return null;
-  }
-
-  private static JsonObject object(Buffer body) {
+  /** The JSON object of a body, or null. */
+  static JsonObject object(Buffer body) {
     return parse(body) instanceof JsonObject json ? json : null;
   }
 
@@ -301,7 +212,7 @@ final class VippsErrors {
   }
 
   /** Upstream identifiers are short tokens; anything else is cut, never echoed at length. */
-  private static String safe(String code) {
+  static String safe(String code) {
     if (code == null) {
       return "-";
     }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.vipps.RefundOutcome.Kind;
 import java.time.Duration;
 import java.util.Locale;
@@ -12,12 +13,18 @@ import java.util.function.Supplier;
 /**
  * The Vipps client's meters. Labels are bounded enums only (operation, API flavour, status class,
  * outcome): never an MSN, a reference, an idempotency key or anything secret.
+ *
+ * <p>Thread-safety: it keeps no state of its own; Micrometer's registry is thread-safe.
  */
 final class VippsMetrics {
   private final MeterRegistry registry;
 
-  VippsMetrics(MeterRegistry registry, Supplier<Number> cachedTokens) {
+  VippsMetrics(MeterRegistry registry) {
     this.registry = registry;
+  }
+
+  /** Registers the gauge of cached access tokens, read from {@code cachedTokens}. */
+  void cachedTokens(Supplier<Number> cachedTokens) {
     Gauge.builder("vipps.tokens.cached", cachedTokens)
         .description("Sales units with a cached Vipps access token (or a fetch in flight)")
         .register(registry);

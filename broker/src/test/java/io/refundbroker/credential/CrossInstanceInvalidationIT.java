@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
@@ -15,7 +16,6 @@ import io.refundbroker.testing.TestDatabase;
 import io.refundbroker.testing.TestPostgres;
 import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.vault.VaultDouble;
-import io.refundbroker.vipps.VippsApi;
 import io.refundbroker.vipps.VippsHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;

@@ -5,12 +5,12 @@ import static io.refundbroker.testing.RefundWorld.nok;
 import static io.refundbroker.testing.RefundWorld.refundBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.RefundWorld;
 import io.refundbroker.testing.RefundWorld.Shop;
-import io.refundbroker.vipps.VippsApi;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

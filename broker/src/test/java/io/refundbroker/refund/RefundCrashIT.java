@@ -48,7 +48,7 @@ class RefundCrashIT {
               io.refundbroker.sandbox.SandboxPayment.captured(
                   "700001",
                   "crash-order-1",
-                  io.refundbroker.vipps.VippsApi.EPAYMENT,
+                  io.refundbroker.salesunit.VippsApi.EPAYMENT,
                   new io.refundbroker.money.Money(25000, "NOK"),
                   java.time.Instant.now()));
 

@@ -6,11 +6,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.vipps.RefundCall;
 import io.refundbroker.vipps.RefundOutcome.Kind;
-import io.refundbroker.vipps.VippsApi;
 import io.refundbroker.vipps.VippsClient;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -100,8 +100,7 @@ class SandboxControlApiIT {
             Clock.systemUTC());
     RefundCall refund =
         new RefundCall(
-            credentials,
-            VippsApi.EPAYMENT,
+            credentials.inUse(VippsApi.EPAYMENT),
             "667890-control-1",
             new Money(5_000, "NOK"),
             "ctl-1",

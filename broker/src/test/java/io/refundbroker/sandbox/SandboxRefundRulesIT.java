@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.money.Money;
+import io.refundbroker.order.VippsReadProblems;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.MutableClock;
 import io.refundbroker.testing.TestSandbox;
@@ -14,7 +16,6 @@ import io.refundbroker.vipps.RefundCall;
 import io.refundbroker.vipps.RefundOutcome;
 import io.refundbroker.vipps.RefundOutcome.Kind;
 import io.refundbroker.vipps.RefundOutcome.RejectReason;
-import io.refundbroker.vipps.VippsApi;
 import io.refundbroker.vipps.VippsClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -74,7 +75,8 @@ class SandboxRefundRulesIT {
   private static RefundOutcome refund(
       StoreCredentials store, VippsApi api, String reference, long amount, String key) {
     return Await.result(
-        client.refund(new RefundCall(store, api, reference, new Money(amount, "NOK"), key, null)));
+        client.refund(
+            new RefundCall(store.inUse(api), reference, new Money(amount, "NOK"), key, null)));
   }
 
   private static long ledgerCount(String reference) {
@@ -100,7 +102,7 @@ class SandboxRefundRulesIT {
     assertThat(tooMuch.httpStatus()).isEqualTo(400);
     assertThat(rest.kind()).isEqualTo(Kind.APPLIED);
     assertThat(refunded(reference)).isEqualTo(new Money(10_000, "NOK"));
-    PaymentSnapshot snapshot = Await.result(client.payment(storeA, api, reference));
+    PaymentSnapshot snapshot = Await.result(client.payment(storeA.inUse(api), reference));
     assertThat(snapshot.refundable()).isEqualTo(new Money(0, "NOK"));
   }
 
@@ -138,7 +140,10 @@ class SandboxRefundRulesIT {
     String reference = seed(api, 10_000, clock.instant());
 
     RefundOutcome outcome = refund(storeB, api, reference, 1_000, reference + "-b");
-    Throwable read = Await.failure(client.payment(storeB, api, reference));
+    // The client fails with a typed VippsFailure; the order caller's mapping makes it the problem.
+    Throwable read =
+        VippsReadProblems.of(
+            Await.failure(client.payment(storeB.inUse(api), reference)), storeB, reference);
 
     assertThat(outcome.kind()).isEqualTo(Kind.REJECTED);
     assertThat(outcome.reason()).isEqualTo(RejectReason.REFERENCE_NOT_FOUND);
@@ -220,17 +225,18 @@ class SandboxRefundRulesIT {
     String reference = seed(VippsApi.EPAYMENT, 10_000, clock.instant());
     String path = "/epayment/v1/payments/" + reference;
 
-    Await.result(caching.payment(storeA, VippsApi.EPAYMENT, reference));
-    Await.result(caching.payment(storeA, VippsApi.EPAYMENT, reference));
+    Await.result(caching.payment(storeA.inUse(VippsApi.EPAYMENT), reference));
+    Await.result(caching.payment(storeA.inUse(VippsApi.EPAYMENT), reference));
     assertThat(sandbox.requestsTo(path)).hasSize(1);
     clock.advance(Duration.ofSeconds(6));
-    Await.result(caching.payment(storeA, VippsApi.EPAYMENT, reference));
+    Await.result(caching.payment(storeA.inUse(VippsApi.EPAYMENT), reference));
     assertThat(sandbox.requestsTo(path)).hasSize(2);
     Await.result(
         caching.refund(
             new RefundCall(
-                storeA, VippsApi.EPAYMENT, reference, new Money(1_000, "NOK"), "c-1", null)));
-    PaymentSnapshot after = Await.result(caching.payment(storeA, VippsApi.EPAYMENT, reference));
+                storeA.inUse(VippsApi.EPAYMENT), reference, new Money(1_000, "NOK"), "c-1", null)));
+    PaymentSnapshot after =
+        Await.result(caching.payment(storeA.inUse(VippsApi.EPAYMENT), reference));
 
     assertThat(sandbox.requestsTo(path)).hasSize(3);
     assertThat(after.refunded()).isEqualTo(new Money(1_000, "NOK"));

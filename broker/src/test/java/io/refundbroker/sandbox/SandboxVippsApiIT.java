@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.TestSandbox;
-import io.refundbroker.vipps.VippsApi;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;

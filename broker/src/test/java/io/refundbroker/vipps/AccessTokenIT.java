@@ -6,8 +6,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.StoreCredentials;
+import io.refundbroker.credential.VippsKeyProblems;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
@@ -91,11 +94,12 @@ class AccessTokenIT {
     return Await.result(
         client.refund(
             new RefundCall(
-                store, VippsApi.EPAYMENT, reference, new Money(amount, "NOK"), key, null)));
+                store.inUse(VippsApi.EPAYMENT), reference, new Money(amount, "NOK"), key, null)));
   }
 
   private RefundLookup lookup(StoreCredentials store, String reference) {
-    return Await.result(client.lookupRefund(store, VippsApi.EPAYMENT, reference, "no-such-key"));
+    return Await.result(
+        client.lookupRefund(store.inUse(VippsApi.EPAYMENT), reference, "no-such-key"));
   }
 
   private static List<RecordedRequest> tokenFetches(StoreCredentials store) {
@@ -119,7 +123,7 @@ class AccessTokenIT {
 
     List<Future<RefundLookup>> calls = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      calls.add(client.lookupRefund(store, VippsApi.EPAYMENT, reference, "key-" + i));
+      calls.add(client.lookupRefund(store.inUse(VippsApi.EPAYMENT), reference, "key-" + i));
     }
     Await.result(Future.all(calls));
 
@@ -144,7 +148,7 @@ class AccessTokenIT {
       context.runOnContext(
           v ->
               client
-                  .lookupRefund(store, VippsApi.EPAYMENT, reference, "ctx-key")
+                  .lookupRefund(store.inUse(VippsApi.EPAYMENT), reference, "ctx-key")
                   .onComplete(
                       ar -> done.complete(ar.succeeded() && Vertx.currentContext() == context)));
       sameContext.add(done.future());
@@ -262,7 +266,7 @@ class AccessTokenIT {
     lookup(store, reference);
     assertThat(tokenFetches(store)).hasSize(1);
 
-    client.forgetToken(store.msn());
+    client.forgetTokens(KeyHolder.salesUnit(store.msn()));
     lookup(store, reference);
 
     assertThat(tokenFetches(store)).hasSize(2);
@@ -311,7 +315,11 @@ class AccessTokenIT {
             good.msn(), 7, good.clientId(), Secret.of("not-the-secret"), good.subscriptionKey());
 
     RefundOutcome outcome = refund(wrong, reference, 100, "bk-1");
-    Throwable verify = Await.failure(client.verifyCredentials(wrong));
+    // The client fails with a typed VippsFailure; the credential caller's mapping makes it the
+    // problem.
+    Throwable verify =
+        VippsKeyProblems.of(
+            Await.failure(client.verifyCredentials(wrong.vippsKeys())), wrong.msn());
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.REJECTED);
     assertThat(outcome.reason()).isEqualTo(RefundOutcome.RejectReason.BAD_CREDENTIALS);
@@ -320,7 +328,7 @@ class AccessTokenIT {
     assertThat(((ProblemException) verify).status()).isEqualTo(422);
     assertThat(((ProblemException) verify).code()).isEqualTo("CREDENTIALS_REJECTED");
     assertThat(((ProblemException) verify).detail()).doesNotContain("not-the-secret");
-    Await.result(client.verifyCredentials(good));
+    Await.result(client.verifyCredentials(good.vippsKeys()));
     assertThat(counter("vipps.token.fetches", "result", "rejected")).isEqualTo(2.0);
   }
 
@@ -332,7 +340,9 @@ class AccessTokenIT {
     sandbox.sandbox().inject(Fault.status(503).on(Fault.Target.TOKEN).always());
 
     RefundOutcome outcome = refund(store, reference, 100, "td-1");
-    Throwable verify = Await.failure(client.verifyCredentials(store));
+    Throwable verify =
+        VippsKeyProblems.of(
+            Await.failure(client.verifyCredentials(store.vippsKeys())), store.msn());
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.UNKNOWN);
     assertThat(outcome.detail()).contains("not sent");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
@@ -70,13 +71,12 @@ class VippsContractIT {
             SandboxPayment.captured(
                 "654321", "654321-ec-contract-1", VippsApi.ECOM, new Money(30_000, "NOK"), now));
 
-    Await.result(client.verifyCredentials(store));
+    Await.result(client.verifyCredentials(store.vippsKeys()));
     RefundOutcome ep =
         Await.result(
             client.refund(
                 new RefundCall(
-                    store,
-                    VippsApi.EPAYMENT,
+                    store.inUse(VippsApi.EPAYMENT),
                     "654321-ep-contract-1",
                     new Money(1_000, "NOK"),
                     "rf-contract-ep-1",
@@ -85,23 +85,23 @@ class VippsContractIT {
         Await.result(
             client.refund(
                 new RefundCall(
-                    store,
-                    VippsApi.ECOM,
+                    store.inUse(VippsApi.ECOM),
                     "654321-ec-contract-1",
                     new Money(2_000, "NOK"),
                     "rf-contract-ec-1",
                     "Refund for order 654321-ec-contract-1")));
     PaymentSnapshot epPayment =
-        Await.result(client.payment(store, VippsApi.EPAYMENT, "654321-ep-contract-1"));
+        Await.result(client.payment(store.inUse(VippsApi.EPAYMENT), "654321-ep-contract-1"));
     PaymentSnapshot ecPayment =
-        Await.result(client.payment(store, VippsApi.ECOM, "654321-ec-contract-1"));
+        Await.result(client.payment(store.inUse(VippsApi.ECOM), "654321-ec-contract-1"));
     RefundLookup epLookup =
         Await.result(
             client.lookupRefund(
-                store, VippsApi.EPAYMENT, "654321-ep-contract-1", "rf-contract-ep-1"));
+                store.inUse(VippsApi.EPAYMENT), "654321-ep-contract-1", "rf-contract-ep-1"));
     RefundLookup ecLookup =
         Await.result(
-            client.lookupRefund(store, VippsApi.ECOM, "654321-ec-contract-1", "rf-contract-ec-1"));
+            client.lookupRefund(
+                store.inUse(VippsApi.ECOM), "654321-ec-contract-1", "rf-contract-ec-1"));
 
     assertThat(ep.kind()).isEqualTo(RefundOutcome.Kind.APPLIED);
     assertThat(ec.kind()).isEqualTo(RefundOutcome.Kind.APPLIED);

@@ -2,6 +2,7 @@ package io.refundbroker.vipps;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.vipps.RefundOutcome.RejectReason;
 import io.refundbroker.vipps.VippsErrors.Meaning;
 import io.refundbroker.vipps.VippsErrors.Verdict;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
@@ -75,7 +76,8 @@ class VippsFaultsIT {
 
   private static RefundOutcome refund(VippsApi api, String reference, String key) {
     return Await.result(
-        client.refund(new RefundCall(store, api, reference, new Money(2_500, "NOK"), key, null)));
+        client.refund(
+            new RefundCall(store.inUse(api), reference, new Money(2_500, "NOK"), key, null)));
   }
 
   private static List<RecordedRequest> refundRequests(VippsApi api, String reference) {
@@ -93,7 +95,7 @@ class VippsFaultsIT {
   }
 
   private static RefundLookup lookup(VippsApi api, String reference, String key) {
-    return Await.result(client.lookupRefund(store, api, reference, key));
+    return Await.result(client.lookupRefund(store.inUse(api), reference, key));
   }
 
   /** Every attempt carried the same idempotency key and the very same body bytes. */
@@ -254,8 +256,7 @@ class VippsFaultsIT {
             Await.result(
                     client.refund(
                         new RefundCall(
-                            store,
-                            VippsApi.EPAYMENT,
+                            store.inUse(VippsApi.EPAYMENT),
                             reference,
                             new Money(10_000, "NOK"),
                             "all-" + reference,

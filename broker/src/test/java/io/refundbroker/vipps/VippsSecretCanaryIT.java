@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.sandbox.SandboxPayment;
@@ -71,13 +72,13 @@ class VippsSecretCanaryIT {
               SandboxPayment.captured(
                   "645678", ecRef, VippsApi.ECOM, new Money(90_000, "NOK"), now));
 
-      Await.result(client.verifyCredentials(a));
+      Await.result(client.verifyCredentials(a.vippsKeys()));
       refund(client, a, VippsApi.EPAYMENT, epRef, "canary-1");
       refund(client, a, VippsApi.ECOM, ecRef, "canary-2");
-      Await.result(client.payment(a, VippsApi.EPAYMENT, epRef));
-      Await.result(client.payment(a, VippsApi.ECOM, ecRef));
-      Await.result(client.lookupRefund(a, VippsApi.EPAYMENT, epRef, "canary-1"));
-      Await.result(client.lookupRefund(a, VippsApi.ECOM, ecRef, "canary-2"));
+      Await.result(client.payment(a.inUse(VippsApi.EPAYMENT), epRef));
+      Await.result(client.payment(a.inUse(VippsApi.ECOM), ecRef));
+      Await.result(client.lookupRefund(a.inUse(VippsApi.EPAYMENT), epRef, "canary-1"));
+      Await.result(client.lookupRefund(a.inUse(VippsApi.ECOM), ecRef, "canary-2"));
       secrets.addAll(sandbox.sandbox().issuedTokens());
       // A refused token (401 → refetch → retry), a wrong MSN, a fault, refused keys.
       sandbox.sandbox().revokeTokens();
@@ -95,7 +96,7 @@ class VippsSecretCanaryIT {
               a.subscriptionKey());
       secrets.add(wrong.clientSecret().reveal());
       refund(client, wrong, VippsApi.EPAYMENT, epRef, "canary-6");
-      Await.failure(client.verifyCredentials(wrong));
+      Await.failure(client.verifyCredentials(wrong.vippsKeys()));
       secrets.addAll(sandbox.sandbox().issuedTokens());
       for (RecordedRequest request : sandbox.sandbox().requests()) {
         request
@@ -146,7 +147,8 @@ class VippsSecretCanaryIT {
       VippsClient client, StoreCredentials store, VippsApi api, String reference, String key) {
     Await.result(
         client.refund(
-            new RefundCall(store, api, reference, new Money(1_000, "NOK"), key, "Canary refund")));
+            new RefundCall(
+                store.inUse(api), reference, new Money(1_000, "NOK"), key, "Canary refund")));
   }
 
   private static String get(WebClient web, TestSandbox sandbox, String path) {

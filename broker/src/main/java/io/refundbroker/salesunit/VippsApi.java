@@ -1,4 +1,4 @@
-package io.refundbroker.vipps;
+package io.refundbroker.salesunit;
 
 import java.util.Locale;
 
