@@ -47,7 +47,7 @@ class VippsFaultsIT {
     client =
         new VippsClient(
             sandbox.vertx(),
-            sandbox.clientConfig("VIPPS_READ_TIMEOUT", "150ms", "VIPPS_MAX_ATTEMPTS", "3"),
+            sandbox.clientConfig("VIPPS_READ_TIMEOUT", "1s", "VIPPS_MAX_ATTEMPTS", "3"),
             new SimpleMeterRegistry(),
             Clock.systemUTC());
   }
@@ -114,7 +114,7 @@ class VippsFaultsIT {
     sandbox
         .sandbox()
         .inject(
-            Fault.latency(Duration.ofMillis(400))
+            Fault.latency(Duration.ofMillis(2_000))
                 .on(Fault.Target.REFUND)
                 .forReference(reference)
                 .times(3));
