@@ -46,4 +46,21 @@ final class Termination {
     signalled.join();
     stop.run();
   }
+
+  /**
+   * Runs {@code action} on every SIGHUP (reload the TLS certificate) instead of letting the signal
+   * end the JVM. The action runs on the JVM's signal thread: it must only start work, not block.
+   */
+  static void onHangup(Runnable action) {
+    try {
+      Signal.handle(
+          new Signal("HUP"),
+          signal -> {
+            LOG.atInfo().setMessage("signal received").addKeyValue("signal", "SIGHUP").log();
+            action.run();
+          });
+    } catch (IllegalArgumentException e) {
+      LOG.warn("cannot handle SIGHUP on this platform; TLS files are reloaded on change only");
+    }
+  }
 }
