@@ -220,40 +220,22 @@ public final class BrokerApp {
 
   /**
    * The HTTPS settings, when {@code BROKER_TLS_CERT} is set. The client CA is loaded (created on
-   * the first start) either way; the handshake needs it as its trust anchor only when clients may
-   * present certificates, so only then does a CA that cannot be loaded stop the start.
+   * the first start) either way.
    */
   private static Future<Optional<ServerTls>> serverTls(BrokerConfig config, Components components) {
-    TlsConfig tls = config.tls();
-    Future<Optional<String>> clientCa =
-        components
-            .clientCa
-            .get()
-            .map(ca -> Optional.of(ca.certificatePem()))
-            .recover(
-                failure -> {
-                  if (tls.enabled() && tls.clientAuth() != ClientAuthMode.NONE) {
-                    return Future.failedFuture(failure);
-                  }
-                  LOG.atWarn()
-                      .setMessage("client CA not loaded yet; certificate enrolment will try again")
-                      .addKeyValue("reason", failure.getMessage())
-                      .log();
-                  return Future.succeededFuture(Optional.empty());
-                });
-    if (!tls.enabled()) {
-      if (!BrokerConfig.isLoopback(config.http().host())) {
-        LOG.atWarn()
-            .setMessage(
-                "BROKER_ALLOW_PLAINTEXT=true: serving plain HTTP on a public interface; a proxy in"
-                    + " front of the broker must terminate TLS (client certificates are not"
-                    + " available this way)")
-            .addKeyValue("host", config.http().host())
-            .log();
-      }
-      return clientCa.map(ca -> Optional.empty());
+    if (config.tls().enabled()) {
+      return components.loadTls().map(Optional::of);
     }
-    return clientCa.compose(ca -> components.tlsLoader(ca).get()).map(Optional::of);
+    if (!BrokerConfig.isLoopback(config.http().host())) {
+      LOG.atWarn()
+          .setMessage(
+              "BROKER_ALLOW_PLAINTEXT=true: serving plain HTTP on a public interface; a proxy in"
+                  + " front of the broker must terminate TLS (client certificates are not"
+                  + " available this way)")
+          .addKeyValue("host", config.http().host())
+          .log();
+    }
+    return components.clientTrust().map(ca -> Optional.empty());
   }
 
   private record Deployed(List<String> ids, int port, Optional<TlsReloadVerticle> tlsReload) {}
@@ -317,17 +299,7 @@ public final class BrokerApp {
     TlsReloadVerticle reloader =
         new TlsReloadVerticle(
             current,
-            () ->
-                components
-                    .clientCa
-                    .get()
-                    .map(ca -> Optional.of(ca.certificatePem()))
-                    .recover(
-                        failure ->
-                            tls.clientAuth() == ClientAuthMode.NONE
-                                ? Future.succeededFuture(Optional.empty())
-                                : Future.failedFuture(failure))
-                    .compose(ca -> components.tlsLoader(ca).get()),
+            components::loadTls,
             tls.certFile().orElseThrow(),
             tls.keyFile().orElseThrow(),
             servers,
@@ -532,10 +504,30 @@ public final class BrokerApp {
     }
 
     /**
-     * Reads and checks the TLS files on the {@code tls-loader} worker, with {@code clientCa} as the
-     * trust anchor for client certificates.
+     * The client CA's certificate, the TLS handshake's trust anchor for client certificates. When
+     * clients are asked for certificates a CA that cannot be loaded fails this; otherwise it is
+     * only logged (enrolment loads it again on use).
      */
-    Supplier<Future<ServerTls>> tlsLoader(Optional<String> clientCa) {
+    Future<Optional<String>> clientTrust() {
+      TlsConfig tls = config.tls();
+      return clientCa
+          .get()
+          .map(ca -> Optional.of(ca.certificatePem()))
+          .recover(
+              failure -> {
+                if (tls.enabled() && tls.clientAuth() != ClientAuthMode.NONE) {
+                  return Future.failedFuture(failure);
+                }
+                LOG.atWarn()
+                    .setMessage("client CA not loaded yet; certificate enrolment will try again")
+                    .addKeyValue("reason", failure.getMessage())
+                    .log();
+                return Future.succeededFuture(Optional.empty());
+              });
+    }
+
+    /** Reads and checks the TLS files on the {@code tls-loader} worker (at start and reloads). */
+    Future<ServerTls> loadTls() {
       TlsConfig tls = config.tls();
       ClientAuth clientAuth =
           switch (tls.clientAuth()) {
@@ -543,16 +535,18 @@ public final class BrokerApp {
             case REQUEST -> ClientAuth.REQUEST;
             case REQUIRE -> ClientAuth.REQUIRED;
           };
-      return () ->
-          tlsWorker.executeBlocking(
-              () ->
-                  ServerTls.read(
-                      vertx,
-                      tls.certFile().orElseThrow(),
-                      tls.keyFile().orElseThrow(),
-                      clientCa,
-                      clientAuth),
-              false);
+      return clientTrust()
+          .compose(
+              trust ->
+                  tlsWorker.executeBlocking(
+                      () ->
+                          ServerTls.read(
+                              vertx,
+                              tls.certFile().orElseThrow(),
+                              tls.keyFile().orElseThrow(),
+                              trust,
+                              clientAuth),
+                      false));
     }
 
     /** Loads the contract and returns a factory of fully bound routers (one per verticle). */

@@ -28,7 +28,6 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
@@ -192,11 +191,6 @@ public final class TestPki {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** The public key of a request, as its SubjectPublicKeyInfo (to compare with a certificate's). */
-  public static SubjectPublicKeyInfo publicKeyInfo(KeyPair keys) {
-    return SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
   }
 
   /** PKCS#8 {@code PRIVATE KEY} PEM, as {@code openssl genpkey} writes it. */

@@ -24,7 +24,7 @@ import java.security.spec.X509EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
+import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.Map;
@@ -293,8 +293,8 @@ public final class CertificateAuthority {
       notAfter = caExpiry;
     }
     // X.509 times have a resolution of one second.
-    notBefore = notBefore.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-    notAfter = notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    notBefore = notBefore.truncatedTo(ChronoUnit.SECONDS);
+    notAfter = notAfter.truncatedTo(ChronoUnit.SECONDS);
     BigInteger serial = serialNumber();
     JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
     boolean rsa = request.publicKey().getAlgorithm().equals("RSA");
@@ -371,10 +371,5 @@ public final class CertificateAuthority {
       throw new UncheckedIOException(e);
     }
     return text.toString();
-  }
-
-  /** Base64 of a fingerprint, for log lines (not secret). */
-  static String show(byte[] fingerprint) {
-    return Base64.getEncoder().encodeToString(fingerprint);
   }
 }
