@@ -4,6 +4,7 @@ import static io.refundbroker.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.testing.Await;
+import io.refundbroker.testing.BrokerContract;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.RefundWorld;
 import io.refundbroker.testing.RefundWorld.Shop;
@@ -181,7 +182,7 @@ class ClientCertificateIT {
         assertThat(listed.getJsonObject("certificate").getString("serialNumber"))
             .isEqualTo(issued.getString("serialNumber"));
 
-        Answer before = Await.result(pos.get("/v1/refunds?orderId=123456-order-1", null));
+        Answer before = Await.result(pos.get("/v1/orders/123456-order-1", null));
         assertThat(before.result().status()).as(before.result().toString()).isEqualTo(200);
 
         HttpResult revoked =
@@ -189,15 +190,19 @@ class ClientCertificateIT {
                 HttpMethod.DELETE, "/v1/admin/clients/" + clientId, broker.adminToken(), null);
         assertThat(revoked.status()).isEqualTo(204);
 
-        Answer after = Await.result(pos.get("/v1/refunds?orderId=123456-order-1", null));
+        Answer after = Await.result(pos.get("/v1/orders/123456-order-1", null));
         assertThat(after.connection())
             .as("the next request, on the same kept-alive TLS connection")
             .isSameAs(before.connection());
         assertProblem(after.result(), 401, "CLIENT_CERTIFICATE_REFUSED");
+        assertThat(
+                BrokerContract.violations("GET", "/v1/orders/123456-order-1", null, after.result()))
+            .as("the 401 is the contract's")
+            .isEmpty();
       }
       try (TlsClient fresh = client(broker, till)) {
         assertProblem(
-            Await.result(fresh.get("/v1/refunds?orderId=123456-order-1", null)).result(),
+            Await.result(fresh.get("/v1/orders/123456-order-1", null)).result(),
             401,
             "CLIENT_CERTIFICATE_REFUSED");
       }
@@ -312,8 +317,9 @@ class ClientCertificateIT {
       try (TlsClient pos = client(requiring, adminTill)) {
         HttpResult byCertificate = Await.result(pos.get("/v1/admin/clients", null)).result();
         assertThat(byCertificate.status()).as(byCertificate.toString()).isEqualTo(200);
-        assertProblem(
-            Await.result(pos.get("/v1/admin/clients", admin)).result(), 401, "TOKEN_NOT_ACCEPTED");
+        HttpResult token = Await.result(pos.get("/v1/admin/clients", admin)).result();
+        assertProblem(token, 401, "TOKEN_NOT_ACCEPTED");
+        assertThat(BrokerContract.violations("GET", "/v1/admin/clients", null, token)).isEmpty();
       }
     }
   }
