@@ -321,7 +321,7 @@ public record BrokerConfig(
     Path path = Path.of(raw);
     try {
       String text =
-          java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.US_ASCII);
+          java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.ISO_8859_1);
       if (!text.matches("(?s).*-----BEGIN [A-Z0-9 ]*" + type + "-----.*")) {
         env.problem(name, "must be a PEM file with a " + type + " block (" + raw + " has none)");
       }
