@@ -10,11 +10,14 @@ import io.refundbroker.audit.CheckpointSigner;
 import io.refundbroker.audit.CheckpointVerticle;
 import io.refundbroker.audit.RefundLogRepository;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
-import io.refundbroker.auth.BearerAuth;
+import io.refundbroker.auth.ClientAuthenticator;
 import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
 import io.refundbroker.auth.ClientService;
+import io.refundbroker.auth.certificate.ClientCa;
 import io.refundbroker.config.BrokerConfig;
+import io.refundbroker.config.BrokerConfig.ClientAuthMode;
+import io.refundbroker.config.BrokerConfig.TlsConfig;
 import io.refundbroker.config.BrokerConfig.VippsConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
@@ -24,6 +27,8 @@ import io.refundbroker.http.HttpVerticle;
 import io.refundbroker.http.OperationsRoutes;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.http.Readiness;
+import io.refundbroker.http.ServerTls;
+import io.refundbroker.http.TlsReloadVerticle;
 import io.refundbroker.order.OrderImport;
 import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
@@ -46,9 +51,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.ext.web.Router;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.sqlclient.Pool;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,23 +77,33 @@ public final class BrokerApp {
   /** Bounded worker pool for audit signing (key file) and verification hashing. */
   private static final String AUDIT_WORKER = "audit-worker";
 
+  /** Bounded worker pool for the client CA's BouncyCastle work (key generation, CSRs, issuing). */
+  private static final String CA_WORKER = "client-ca";
+
+  /** One worker that reads and checks the TLS PEM files (at start and on each reload). */
+  private static final String TLS_WORKER = "tls-loader";
+
   private final Vertx vertx;
   private final Components components;
   private final List<String> deployments;
   private final int httpPort;
   private final Optional<String> generatedAdminToken;
+  private final Optional<Path> generatedAdminTokenFile;
+  private final Optional<TlsReloadVerticle> tlsReload;
 
   private BrokerApp(
       Vertx vertx,
       Components components,
-      List<String> deployments,
-      int httpPort,
-      Optional<String> generatedAdminToken) {
+      Deployed deployed,
+      Optional<String> generatedAdminToken,
+      Optional<Path> generatedAdminTokenFile) {
     this.vertx = vertx;
     this.components = components;
-    this.deployments = deployments;
-    this.httpPort = httpPort;
+    this.deployments = deployed.ids();
+    this.httpPort = deployed.port();
     this.generatedAdminToken = generatedAdminToken;
+    this.generatedAdminTokenFile = generatedAdminTokenFile;
+    this.tlsReload = deployed.tlsReload();
   }
 
   /**
@@ -119,6 +136,8 @@ public final class BrokerApp {
     AuditLog audit = new AuditLog(clock);
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
     WorkerExecutor auditWorker = vertx.createSharedWorkerExecutor(AUDIT_WORKER, 2);
+    WorkerExecutor caWorker = vertx.createSharedWorkerExecutor(CA_WORKER, 2);
+    WorkerExecutor tlsWorker = vertx.createSharedWorkerExecutor(TLS_WORKER, 1);
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
             credentials ->
@@ -137,13 +156,21 @@ public final class BrokerApp {
                                   vipps,
                                   credentials,
                                   signer,
-                                  auditWorker);
+                                  auditWorker,
+                                  new ClientCa(credentials.brokerSecrets(), caWorker, clock),
+                                  caWorker,
+                                  tlsWorker);
                           return components
                               .routerFactory()
                               .compose(routers -> launch(vertx, config, components, routers));
                         })
                     .onFailure(failure -> credentials.close()))
-        .onFailure(failure -> auditWorker.close());
+        .onFailure(
+            failure -> {
+              auditWorker.close();
+              caWorker.close();
+              tlsWorker.close();
+            });
   }
 
   /**
@@ -166,58 +193,123 @@ public final class BrokerApp {
 
   private static Future<BrokerApp> launch(
       Vertx vertx, BrokerConfig config, Components components, Supplier<Router> routers) {
-    return components
-        .clients
-        .bootstrapAdmin(config.http().adminToken())
+    Path tokenFile = AdminTokenFile.path(config.dataDir());
+    Future<Optional<String>> admin =
+        components.clients.bootstrapAdmin(
+            config.http().adminToken(),
+            token -> AdminTokenFile.write(vertx, config.dataDir(), token));
+    Future<Optional<ServerTls>> tls = admin.compose(token -> serverTls(config, components));
+    Future<Deployed> deployed =
+        tls.compose(settings -> deployHttp(vertx, config, components, routers, settings));
+    return deployed
         .compose(
-            token ->
-                deployHttp(vertx, config, routers)
-                    .compose(
-                        deployed ->
-                            vertx
-                                .deployVerticle(
-                                    new CheckpointVerticle(
-                                        components.checkpoints,
-                                        config.audit().checkpointInterval()),
-                                    new DeploymentOptions())
-                                .map(
-                                    checkpointer -> {
-                                      components.checkpointDeployment = checkpointer;
-                                      components.reconciler.start();
-                                      return new BrokerApp(
-                                          vertx,
-                                          components,
-                                          deployed.ids(),
-                                          deployed.port(),
-                                          token);
-                                    })));
+            http ->
+                vertx.deployVerticle(
+                    new CheckpointVerticle(
+                        components.checkpoints, config.audit().checkpointInterval()),
+                    new DeploymentOptions()))
+        .map(
+            checkpointer -> {
+              components.checkpointDeployment = checkpointer;
+              components.reconciler.start();
+              Optional<String> token = admin.result();
+              return new BrokerApp(
+                  vertx, components, deployed.result(), token, token.map(generated -> tokenFile));
+            });
   }
 
-  private record Deployed(List<String> ids, int port) {}
+  /**
+   * The HTTPS settings, when {@code BROKER_TLS_CERT} is set. The client CA is loaded (created on
+   * the first start) either way.
+   */
+  private static Future<Optional<ServerTls>> serverTls(BrokerConfig config, Components components) {
+    if (config.tls().enabled()) {
+      return components.loadTls().map(Optional::of);
+    }
+    if (!BrokerConfig.isLoopback(config.http().host())) {
+      LOG.atWarn()
+          .setMessage(
+              "BROKER_ALLOW_PLAINTEXT=true: serving plain HTTP on a public interface; a proxy in"
+                  + " front of the broker must terminate TLS (client certificates are not"
+                  + " available this way)")
+          .addKeyValue("host", config.http().host())
+          .log();
+    }
+    return components.clientTrust().map(ca -> Optional.empty());
+  }
+
+  private record Deployed(List<String> ids, int port, Optional<TlsReloadVerticle> tlsReload) {}
 
   private static Future<Deployed> deployHttp(
-      Vertx vertx, BrokerConfig config, Supplier<Router> routers) {
+      Vertx vertx,
+      BrokerConfig config,
+      Components components,
+      Supplier<Router> routers,
+      Optional<ServerTls> tls) {
     List<HttpVerticle> verticles = new ArrayList<>();
     List<Future<String>> deployed = new ArrayList<>();
     for (int i = 0; i < config.http().instances(); i++) {
       HttpVerticle verticle =
           new HttpVerticle(
-              routers, config.http().host(), config.http().port(), config.http().shutdownGrace());
+              routers,
+              config.http().host(),
+              config.http().port(),
+              config.http().shutdownGrace(),
+              tls);
       verticles.add(verticle);
       deployed.add(vertx.deployVerticle(verticle, new DeploymentOptions()));
     }
-    return Future.all(deployed)
+    Future<List<String>> ids =
+        Future.all(deployed)
+            .map(
+                all -> {
+                  List<String> list = new ArrayList<>();
+                  deployed.forEach(f -> list.add(f.result()));
+                  return list;
+                });
+    Future<Optional<TlsReloadVerticle>> reload =
+        ids.compose(
+            listening ->
+                tls.isEmpty()
+                    ? Future.succeededFuture(Optional.empty())
+                    : deployReload(vertx, config, components, tls.get(), verticles));
+    return reload.map(
+        reloader -> {
+          List<String> all = new ArrayList<>(ids.result());
+          int port = verticles.get(0).actualPort();
+          LOG.atInfo()
+              .setMessage("refund-broker listening")
+              .addKeyValue("host", config.http().host())
+              .addKeyValue("port", port)
+              .addKeyValue("instances", verticles.size())
+              .addKeyValue("scheme", tls.isPresent() ? "https" : "http")
+              .addKeyValue("clientAuth", config.tls().clientAuth().name().toLowerCase())
+              .log();
+          return new Deployed(all, port, reloader);
+        });
+  }
+
+  private static Future<Optional<TlsReloadVerticle>> deployReload(
+      Vertx vertx,
+      BrokerConfig config,
+      Components components,
+      ServerTls current,
+      List<HttpVerticle> servers) {
+    TlsConfig tls = config.tls();
+    TlsReloadVerticle reloader =
+        new TlsReloadVerticle(
+            current,
+            components::loadTls,
+            tls.certFile().orElseThrow(),
+            tls.keyFile().orElseThrow(),
+            servers,
+            tls.reloadCheckInterval());
+    return vertx
+        .deployVerticle(reloader, new DeploymentOptions())
         .map(
-            all -> {
-              List<String> ids = new ArrayList<>();
-              deployed.forEach(f -> ids.add(f.result()));
-              int port = verticles.get(0).actualPort();
-              LOG.atInfo()
-                  .setMessage("refund-broker listening")
-                  .addKeyValue("port", port)
-                  .addKeyValue("instances", verticles.size())
-                  .log();
-              return new Deployed(ids, port);
+            id -> {
+              components.tlsReloadDeployment = id;
+              return Optional.of(reloader);
             });
   }
 
@@ -236,9 +328,32 @@ public final class BrokerApp {
     return components.reconciler;
   }
 
-  /** The admin token generated at this start, if one was (print it once, then forget it). */
+  /**
+   * The admin token generated at this start, if one was (it is also in {@link
+   * #generatedAdminTokenFile}).
+   */
   public Optional<String> generatedAdminToken() {
     return generatedAdminToken;
+  }
+
+  /** The 0600 file the admin token generated at this start was written to, if one was. */
+  public Optional<Path> generatedAdminTokenFile() {
+    return generatedAdminTokenFile;
+  }
+
+  /**
+   * Reads {@code BROKER_TLS_CERT}/{@code BROKER_TLS_KEY} again and serves the new certificate
+   * without closing the listener (SIGHUP).
+   *
+   * @return fails when the files do not check out (the previous certificate stays) or TLS is off
+   */
+  public Future<Void> reloadTls() {
+    return tlsReload
+        .map(TlsReloadVerticle::reloadNow)
+        .orElseGet(
+            () ->
+                Future.failedFuture(
+                    new IllegalStateException("TLS is off: BROKER_TLS_CERT is not set")));
   }
 
   /**
@@ -258,7 +373,13 @@ public final class BrokerApp {
                 components.checkpointDeployment == null
                     ? Future.succeededFuture()
                     : vertx.undeploy(components.checkpointDeployment))
+        .transform(
+            done ->
+                components.tlsReloadDeployment == null
+                    ? Future.succeededFuture()
+                    : vertx.undeploy(components.tlsReloadDeployment))
         .transform(done -> components.auditWorker.close())
+        .transform(done -> Future.join(components.caWorker.close(), components.tlsWorker.close()))
         .transform(done -> components.credentials.close())
         .transform(
             done -> {
@@ -283,7 +404,11 @@ public final class BrokerApp {
     private final AuditRoutes audits;
     private final CheckpointService checkpoints;
     private final WorkerExecutor auditWorker;
+    private final ClientCa clientCa;
+    private final WorkerExecutor caWorker;
+    private final WorkerExecutor tlsWorker;
     private String checkpointDeployment;
+    private String tlsReloadDeployment;
     private final Readiness readiness;
     private final List<Runnable> onStop = new ArrayList<>();
 
@@ -298,8 +423,14 @@ public final class BrokerApp {
         VippsGateway vipps,
         Credentials credentials,
         CheckpointSigner signer,
-        WorkerExecutor auditWorker) {
+        WorkerExecutor auditWorker,
+        ClientCa clientCa,
+        WorkerExecutor caWorker,
+        WorkerExecutor tlsWorker) {
       this.vertx = vertx;
+      this.clientCa = clientCa;
+      this.caWorker = caWorker;
+      this.tlsWorker = tlsWorker;
       this.config = config;
       this.database = database;
       this.registry = registry;
@@ -321,7 +452,9 @@ public final class BrokerApp {
               clock,
               config.refunds().reconcilerInterval());
 
-      this.clients = new ClientService(pool, new ClientRepository(), audit);
+      this.clients =
+          new ClientService(
+              pool, new ClientRepository(), audit, clientCa, config.tls().clientCertValidity());
       this.stores = stores;
       this.orders = new OrderService(pool, orderRepository, resolver, payments, audit, clock);
       this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
@@ -370,6 +503,52 @@ public final class BrokerApp {
       readiness.register("credentials", credentials::checkReady);
     }
 
+    /**
+     * The client CA's certificate, the TLS handshake's trust anchor for client certificates. When
+     * clients are asked for certificates a CA that cannot be loaded fails this; otherwise it is
+     * only logged (enrolment loads it again on use).
+     */
+    Future<Optional<String>> clientTrust() {
+      TlsConfig tls = config.tls();
+      return clientCa
+          .get()
+          .map(ca -> Optional.of(ca.certificatePem()))
+          .recover(
+              failure -> {
+                if (tls.enabled() && tls.clientAuth() != ClientAuthMode.NONE) {
+                  return Future.failedFuture(failure);
+                }
+                LOG.atWarn()
+                    .setMessage("client CA not loaded yet; certificate enrolment will try again")
+                    .addKeyValue("reason", failure.getMessage())
+                    .log();
+                return Future.succeededFuture(Optional.empty());
+              });
+    }
+
+    /** Reads and checks the TLS files on the {@code tls-loader} worker (at start and reloads). */
+    Future<ServerTls> loadTls() {
+      TlsConfig tls = config.tls();
+      ClientAuth clientAuth =
+          switch (tls.clientAuth()) {
+            case NONE -> ClientAuth.NONE;
+            case REQUEST -> ClientAuth.REQUEST;
+            case REQUIRE -> ClientAuth.REQUIRED;
+          };
+      return clientTrust()
+          .compose(
+              trust ->
+                  tlsWorker.executeBlocking(
+                      () ->
+                          ServerTls.read(
+                              vertx,
+                              tls.certFile().orElseThrow(),
+                              tls.keyFile().orElseThrow(),
+                              trust,
+                              clientAuth),
+                      false));
+    }
+
     /** Loads the contract and returns a factory of fully bound routers (one per verticle). */
     Future<Supplier<Router>> routerFactory() {
       return Api.loadContract(vertx)
@@ -391,7 +570,7 @@ public final class BrokerApp {
           new Api(
               vertx,
               contract,
-              new BearerAuth(clients),
+              new ClientAuthenticator(clients, config.tls().clientAuth()),
               config.http().maxBodyBytes(),
               config.http().maxImportBytes());
       new StoreRoutes(stores).mount(api);

@@ -1,6 +1,5 @@
 package io.refundbroker.app;
 
-import io.refundbroker.auth.Tokens;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.ConfigException;
 import io.refundbroker.config.Secret;
@@ -68,6 +67,7 @@ public final class DemoCommand implements Callable<Integer> {
       err.println("demo failed: " + ServeCommand.rootMessage(e));
       return ServeCommand.EXIT_STARTUP;
     }
+    Termination.onHangup(demo.launcher()::reloadTls);
     Termination.awaitThen(demo::close);
     return 0;
   }
@@ -92,12 +92,12 @@ public final class DemoCommand implements Callable<Integer> {
       // Before any logger exists: keep one-line-per-request logs out of the demo's narrative.
       System.setProperty("BROKER_ACCESS_LOG_LEVEL", "WARN");
     }
-    String adminToken = Tokens.newToken();
     Map<String, String> env = new HashMap<>(environment);
     Path demoDir = Path.of(env.getOrDefault("BROKER_DATA_DIR", "data")).resolve("demo");
     env.put("BROKER_DATA_DIR", demoDir.toString());
     env.put("CREDENTIALS_BACKEND", "local");
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
+    // The demo database is new, so the broker generates the first admin token (into a 0600 file).
+    env.remove("BROKER_ADMIN_TOKEN");
     env.remove("DATABASE_URL");
     env.remove("DATABASE_MIGRATION_URL");
     env.remove("VAULT_ADDR");
@@ -108,7 +108,14 @@ public final class DemoCommand implements Callable<Integer> {
     Launcher launcher = null;
     try {
       launcher = Launcher.start(BrokerConfig.fromEnvironment(sandbox.environment(env)));
-      new Script(out, "http://127.0.0.1:" + launcher.app().httpPort(), adminToken, sandbox).run();
+      BrokerApp app = launcher.app();
+      new Script(
+              out,
+              "http://127.0.0.1:" + app.httpPort(),
+              app.generatedAdminToken().orElseThrow(),
+              app.generatedAdminTokenFile().orElseThrow(),
+              sandbox)
+          .run();
       return new Running(launcher, sandbox);
     } catch (Exception | Error e) {
       if (launcher != null) {
@@ -124,6 +131,7 @@ public final class DemoCommand implements Callable<Integer> {
     private final PrintStream out;
     private final String base;
     private final String adminToken;
+    private final Path adminTokenFile;
     private final EmbeddedSandbox sandbox;
     private final HttpClient http =
         HttpClient.newBuilder()
@@ -132,10 +140,16 @@ public final class DemoCommand implements Callable<Integer> {
             .build();
     private int step;
 
-    Script(PrintStream out, String base, String adminToken, EmbeddedSandbox sandbox) {
+    Script(
+        PrintStream out,
+        String base,
+        String adminToken,
+        Path adminTokenFile,
+        EmbeddedSandbox sandbox) {
       this.out = out;
       this.base = base;
       this.adminToken = adminToken;
+      this.adminTokenFile = adminTokenFile;
       this.sandbox = sandbox;
     }
 
@@ -248,7 +262,7 @@ public final class DemoCommand implements Callable<Integer> {
               + " events");
 
       heading("Try more (the broker keeps serving until Ctrl-C)");
-      out.println("  export ADMIN=" + adminToken);
+      out.println("  export ADMIN=$(cat " + adminTokenFile + ")   # generated, mode 0600");
       out.println("  export OSLO=" + osloToken);
       out.println("  export BERGEN=" + bergenToken);
       out.println("  export AUDITOR=" + auditorToken);

@@ -99,6 +99,20 @@ public final class Launcher implements AutoCloseable {
     return app;
   }
 
+  /**
+   * SIGHUP: reads the TLS files again and serves the new certificate (the outcome is logged).
+   * Returns at once; safe to call from the signal thread.
+   */
+  public void reloadTls() {
+    app.reloadTls()
+        .onFailure(
+            failure ->
+                LOG.atWarn()
+                    .setMessage("SIGHUP: nothing reloaded")
+                    .addKeyValue("reason", failure.getMessage())
+                    .log());
+  }
+
   public Vertx vertx() {
     return vertx;
   }

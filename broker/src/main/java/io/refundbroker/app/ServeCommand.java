@@ -3,6 +3,7 @@ package io.refundbroker.app;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.ConfigException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -60,7 +61,8 @@ public final class ServeCommand implements Callable<Integer> {
       }
       return EXIT_STARTUP;
     }
-    printAdminToken(launcher.app().generatedAdminToken(), out);
+    printAdminTokenFile(launcher.app().generatedAdminTokenFile(), out);
+    Termination.onHangup(launcher::reloadTls);
     if (sandbox != null) {
       sandbox.printHowToSeed(out, env.containsKey("VIPPS_BASE_URL"));
     }
@@ -75,16 +77,21 @@ public final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  static void printAdminToken(Optional<String> token, PrintStream out) {
-    token.ifPresent(
-        t -> {
+  /**
+   * Says where the generated admin token is: its file, never the token itself (standard output ends
+   * up in journals and CI logs).
+   */
+  static void printAdminTokenFile(Optional<Path> file, PrintStream out) {
+    file.ifPresent(
+        path -> {
           out.println();
           out.println("================================================================");
-          out.println(" First start: an admin API token was generated. It is shown ONCE;");
-          out.println(" the broker keeps only its hash. Store it in your secret manager.");
+          out.println(" First start: an admin API token was generated and written to");
           out.println();
-          out.println("   " + t);
+          out.println("   " + path);
           out.println();
+          out.println(" (readable by this user only). The broker keeps only its hash:");
+          out.println(" move it into your secret manager, then delete the file.");
           out.println(" (Set BROKER_ADMIN_TOKEN before the first start to choose it.)");
           out.println("================================================================");
           out.println();

@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * Waits for SIGTERM or SIGINT and runs the graceful stop BEFORE the JVM starts shutting down.
@@ -45,5 +46,29 @@ final class Termination {
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "refund-broker-shutdown"));
     signalled.join();
     stop.run();
+  }
+
+  /**
+   * Runs {@code action} on every SIGHUP (reload the TLS certificate) instead of letting the signal
+   * end the JVM. The action runs on the JVM's signal thread: it must only start work, not block.
+   */
+  static void onHangup(Runnable action) {
+    try {
+      SignalHandler previous =
+          Signal.handle(
+              new Signal("HUP"),
+              signal -> {
+                LOG.atInfo().setMessage("signal received").addKeyValue("signal", "SIGHUP").log();
+                action.run();
+              });
+      if (previous == SignalHandler.SIG_IGN) {
+        // The JVM keeps a signal ignored that was ignored when it started (e.g. under nohup).
+        LOG.warn(
+            "SIGHUP is ignored by this process (started under nohup?); TLS files are reloaded on"
+                + " change only (BROKER_TLS_RELOAD_CHECK)");
+      }
+    } catch (IllegalArgumentException e) {
+      LOG.warn("cannot handle SIGHUP on this platform; TLS files are reloaded on change only");
+    }
   }
 }

@@ -3,8 +3,12 @@ package io.refundbroker.auth;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.HexFormat;
 
-/** An issued API client as stored (its token hash is never read back out). */
+/**
+ * An issued API client as stored (its token hash is never read back out). {@code certificate} is
+ * set for a client identified by a client certificate instead of a token.
+ */
 public record ApiClient(
     String clientId,
     String name,
@@ -12,10 +16,29 @@ public record ApiClient(
     String storeId,
     Instant createdAt,
     String createdBy,
-    Instant revokedAt) {
+    Instant revokedAt,
+    CertificateInfo certificate) {
+
+  /** What the broker records of a client's certificate (all public). */
+  public record CertificateInfo(String serialHex, byte[] fingerprint, Instant notAfter) {
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("serialNumber", serialHex)
+          .put("fingerprintSha256", HexFormat.of().formatHex(fingerprint))
+          .put("notAfter", notAfter.toString());
+    }
+  }
 
   static ApiClient fromRow(io.vertx.sqlclient.Row row) {
     OffsetDateTime revoked = row.getOffsetDateTime("revoked_at");
+    String serial = row.getString("cert_serial");
+    CertificateInfo certificate =
+        serial == null
+            ? null
+            : new CertificateInfo(
+                serial,
+                row.getBuffer("cert_fingerprint").getBytes(),
+                row.getOffsetDateTime("cert_not_after").toInstant());
     return new ApiClient(
         row.getString("client_id"),
         row.getString("name"),
@@ -23,7 +46,8 @@ public record ApiClient(
         row.getString("store_id"),
         row.getOffsetDateTime("created_at").toInstant(),
         row.getString("created_by"),
-        revoked == null ? null : revoked.toInstant());
+        revoked == null ? null : revoked.toInstant(),
+        certificate);
   }
 
   public JsonObject toJson() {
@@ -33,12 +57,16 @@ public record ApiClient(
             .put("name", name)
             .put("role", role.name())
             .put("createdAt", createdAt.toString())
-            .put("createdBy", createdBy);
+            .put("createdBy", createdBy)
+            .put("authentication", certificate == null ? "token" : "certificate");
     if (storeId != null) {
       json.put("storeId", storeId);
     }
     if (revokedAt != null) {
       json.put("revokedAt", revokedAt.toString());
+    }
+    if (certificate != null) {
+      json.put("certificate", certificate.toJson());
     }
     return json;
   }

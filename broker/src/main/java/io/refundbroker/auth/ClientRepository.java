@@ -1,10 +1,12 @@
 package io.refundbroker.auth;
 
+import io.refundbroker.auth.certificate.IssuedCertificate;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,9 +17,12 @@ import java.util.Map;
 public final class ClientRepository {
   private static final String INSERT_CLIENT =
       """
-      INSERT INTO api_clients (client_id, name, role, store_id, token_hash, created_by)
-      VALUES (#{clientId}, #{name}, #{role}, #{storeId}, #{tokenHash}, #{createdBy})
-      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at
+      INSERT INTO api_clients (client_id, name, role, store_id, token_hash, created_by,
+                               cert_serial, cert_fingerprint, cert_not_after)
+      VALUES (#{clientId}, #{name}, #{role}, #{storeId}, #{tokenHash}, #{createdBy},
+              #{certSerial}, #{certFingerprint}, #{certNotAfter})
+      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at,
+                cert_serial, cert_fingerprint, cert_not_after
       """;
   private static final String FIND_ACTIVE_BY_TOKEN_HASH =
       """
@@ -26,9 +31,18 @@ public final class ClientRepository {
         LEFT JOIN stores s ON s.store_id = c.store_id
        WHERE c.token_hash = #{tokenHash} AND c.revoked_at IS NULL
       """;
+  private static final String FIND_ACTIVE_BY_CERTIFICATE =
+      """
+      SELECT c.client_id, c.name, c.role, c.store_id, s.chain_id
+        FROM api_clients c
+        LEFT JOIN stores s ON s.store_id = c.store_id
+       WHERE c.cert_fingerprint = #{fingerprint} AND c.revoked_at IS NULL
+         AND c.cert_not_after > now()
+      """;
   private static final String LIST_CLIENTS =
       """
-      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at
+      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at,
+             cert_serial, cert_fingerprint, cert_not_after
         FROM api_clients
        ORDER BY created_at, client_id
       """;
@@ -36,11 +50,13 @@ public final class ClientRepository {
       """
       UPDATE api_clients SET revoked_at = now(), revoked_by = #{revokedBy}
        WHERE client_id = #{clientId} AND revoked_at IS NULL
-      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at
+      RETURNING client_id, name, role, store_id, created_at, created_by, revoked_at,
+                cert_serial, cert_fingerprint, cert_not_after
       """;
   private static final String FIND_CLIENT =
       """
-      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at
+      SELECT client_id, name, role, store_id, created_at, created_by, revoked_at,
+             cert_serial, cert_fingerprint, cert_not_after
         FROM api_clients WHERE client_id = #{clientId}
       """;
   private static final String COUNT_ACTIVE_ADMINS =
@@ -56,7 +72,7 @@ public final class ClientRepository {
       SELECT pg_advisory_xact_lock(727364002)
       """;
 
-  /** Inserts a client; fails with a PgException on a duplicate or unknown store. */
+  /** Inserts a client holding a token; fails with a PgException on a duplicate or unknown store. */
   public Future<ApiClient> insert(
       SqlClient sql,
       String clientId,
@@ -65,13 +81,46 @@ public final class ClientRepository {
       String storeId,
       byte[] tokenHash,
       String createdBy) {
+    Map<String, Object> params = params(clientId, name, role, storeId, createdBy);
+    params.put("tokenHash", Buffer.buffer(tokenHash));
+    return insert(sql, params);
+  }
+
+  /**
+   * Inserts a client identified by a certificate (its serial, fingerprint and expiry); fails with a
+   * PgException on a duplicate or unknown store.
+   */
+  public Future<ApiClient> insertWithCertificate(
+      SqlClient sql,
+      String clientId,
+      String name,
+      Role role,
+      String storeId,
+      IssuedCertificate certificate,
+      String createdBy) {
+    Map<String, Object> params = params(clientId, name, role, storeId, createdBy);
+    params.put("certSerial", certificate.serialHex());
+    params.put("certFingerprint", Buffer.buffer(certificate.fingerprint()));
+    params.put("certNotAfter", certificate.notAfter().atOffset(ZoneOffset.UTC));
+    return insert(sql, params);
+  }
+
+  private static Map<String, Object> params(
+      String clientId, String name, Role role, String storeId, String createdBy) {
     Map<String, Object> params = new HashMap<>();
     params.put("clientId", clientId);
     params.put("name", name);
     params.put("role", role.name());
     params.put("storeId", storeId);
-    params.put("tokenHash", Buffer.buffer(tokenHash));
     params.put("createdBy", createdBy);
+    params.put("tokenHash", null);
+    params.put("certSerial", null);
+    params.put("certFingerprint", null);
+    params.put("certNotAfter", null);
+    return params;
+  }
+
+  private Future<ApiClient> insert(SqlClient sql, Map<String, Object> params) {
     return SqlTemplate.forQuery(sql, INSERT_CLIENT)
         .mapTo(ApiClient::fromRow)
         .execute(params)
@@ -87,14 +136,27 @@ public final class ClientRepository {
               if (rows.size() == 0) {
                 return null;
               }
-              Row row = rows.iterator().next();
-              return new Principal(
-                  row.getString("client_id"),
-                  row.getString("name"),
-                  Role.valueOf(row.getString("role")),
-                  row.getString("store_id"),
-                  row.getString("chain_id"));
+              return principal(rows.iterator().next());
             });
+  }
+
+  /**
+   * The active (not revoked, not expired) client holding the certificate with this SHA-256
+   * fingerprint, or null.
+   */
+  public Future<Principal> findActiveByCertificate(SqlClient sql, byte[] fingerprint) {
+    return SqlTemplate.forQuery(sql, FIND_ACTIVE_BY_CERTIFICATE)
+        .execute(Map.of("fingerprint", Buffer.buffer(fingerprint)))
+        .map(rows -> rows.size() == 0 ? null : principal(rows.iterator().next()));
+  }
+
+  private static Principal principal(Row row) {
+    return new Principal(
+        row.getString("client_id"),
+        row.getString("name"),
+        Role.valueOf(row.getString("role")),
+        row.getString("store_id"),
+        row.getString("chain_id"));
   }
 
   public Future<List<ApiClient>> list(SqlClient sql) {

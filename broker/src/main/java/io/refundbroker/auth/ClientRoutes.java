@@ -7,7 +7,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.validation.ValidatedRequest;
 
-/** Admin endpoints for API clients: issue, list, revoke. */
+/**
+ * Admin endpoints for API clients: issue (a token, or a certificate from a till's request), list,
+ * revoke; and the CA certificate that issues client certificates.
+ */
 public final class ClientRoutes {
   private final ClientService clients;
 
@@ -18,28 +21,56 @@ public final class ClientRoutes {
   public void mount(Api api) {
     api.operation("createClient", this::createClient)
         .operation("listClients", this::listClients)
-        .operation("revokeClient", this::revokeClient);
+        .operation("revokeClient", this::revokeClient)
+        .operation("getClientCa", this::getClientCa);
   }
 
   private void createClient(RoutingContext ctx) {
     JsonObject body = Api.validated(ctx).getBody().getJsonObject();
+    if (body.containsKey("csr")) {
+      enrol(ctx, body);
+      return;
+    }
     Role role = Role.valueOf(body.getString("role"));
     clients
         .issue(Caller.of(ctx), body.getString("name"), role, body.getString("storeId"))
         .onSuccess(
             issued -> {
-              JsonObject json =
-                  new JsonObject()
-                      .put("clientId", issued.client().clientId())
-                      .put("token", issued.token())
-                      .put("role", issued.client().role().name());
-              if (issued.client().storeId() != null) {
-                json.put("storeId", issued.client().storeId());
-              }
+              JsonObject json = describe(issued.client()).put("token", issued.token());
               ctx.response().putHeader("Cache-Control", "no-store");
               Responses.created(ctx, "/v1/admin/clients/" + issued.client().clientId(), json);
             })
         .onFailure(ctx::fail);
+  }
+
+  private void enrol(RoutingContext ctx, JsonObject body) {
+    Role role = Role.valueOf(body.getString("role"));
+    clients
+        .enrol(
+            Caller.of(ctx),
+            body.getString("name"),
+            role,
+            body.getString("storeId"),
+            body.getString("csr"))
+        .onSuccess(
+            enrolled -> {
+              JsonObject json =
+                  describe(enrolled.client())
+                      .put("certificate", enrolled.certificate().pem())
+                      .put("serialNumber", enrolled.certificate().serialHex())
+                      .put("notAfter", enrolled.certificate().notAfter().toString());
+              Responses.created(ctx, "/v1/admin/clients/" + enrolled.client().clientId(), json);
+            })
+        .onFailure(ctx::fail);
+  }
+
+  private static JsonObject describe(ApiClient client) {
+    JsonObject json =
+        new JsonObject().put("clientId", client.clientId()).put("role", client.role().name());
+    if (client.storeId() != null) {
+      json.put("storeId", client.storeId());
+    }
+    return json;
   }
 
   private void listClients(RoutingContext ctx) {
@@ -60,6 +91,18 @@ public final class ClientRoutes {
     clients
         .revoke(Caller.of(ctx), clientId)
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
+  }
+
+  private void getClientCa(RoutingContext ctx) {
+    clients
+        .caCertificate()
+        .onSuccess(
+            pem ->
+                ctx.response()
+                    .setStatusCode(200)
+                    .putHeader("Content-Type", "application/x-pem-file")
+                    .end(pem))
         .onFailure(ctx::fail);
   }
 }

@@ -3,18 +3,27 @@ package io.refundbroker.auth;
 import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.auth.certificate.CertificateAuthority;
+import io.refundbroker.auth.certificate.CertificateRequest;
+import io.refundbroker.auth.certificate.ClientCa;
+import io.refundbroker.auth.certificate.IssuedCertificate;
 import io.refundbroker.config.Secret;
 import io.refundbroker.http.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Issues, lists, revokes and authenticates API clients. Every change is audited. */
+/**
+ * Issues, lists, revokes and authenticates API clients, by bearer token or by a client certificate
+ * from the broker's CA. Every change is audited.
+ */
 public final class ClientService {
   private static final Logger LOG = LoggerFactory.getLogger(ClientService.class);
   static final String BOOTSTRAP_NAME = "bootstrap-admin";
@@ -22,15 +31,32 @@ public final class ClientService {
   private final Pool pool;
   private final ClientRepository clients;
   private final AuditLog audit;
+  private final ClientCa ca;
+  private final Duration certificateValidity;
 
-  public ClientService(Pool pool, ClientRepository clients, AuditLog audit) {
+  /**
+   * @param ca issues client certificates from the tills' requests
+   * @param certificateValidity how long an issued certificate is valid ({@code
+   *     BROKER_CLIENT_CERT_VALIDITY})
+   */
+  public ClientService(
+      Pool pool,
+      ClientRepository clients,
+      AuditLog audit,
+      ClientCa ca,
+      Duration certificateValidity) {
     this.pool = pool;
     this.clients = clients;
     this.audit = audit;
+    this.ca = ca;
+    this.certificateValidity = certificateValidity;
   }
 
   /** A newly issued client and its token (the only time the token is available). */
   public record Issued(ApiClient client, String token) {}
+
+  /** A newly enrolled client and the certificate issued from its request. */
+  public record Enrolled(ApiClient client, IssuedCertificate certificate) {}
 
   /**
    * Issues a client with a fresh 256-bit token.
@@ -39,18 +65,9 @@ public final class ClientService {
    *     role, 422 {@code STORE_NOT_FOUND} when the store does not exist
    */
   public Future<Issued> issue(Caller caller, String name, Role role, String storeId) {
-    if (role == Role.STORE && storeId == null) {
-      return Future.failedFuture(
-          ProblemException.badRequest(
-              "STORE_ID_REQUIRED", "A STORE client must name its store: add \"storeId\"."));
-    }
-    if (role != Role.STORE && storeId != null) {
-      return Future.failedFuture(
-          ProblemException.badRequest(
-              "STORE_ID_NOT_ALLOWED",
-              "Only STORE clients are bound to a store; remove \"storeId\" for role "
-                  + role
-                  + "."));
+    ProblemException misfit = storeMisfit(role, storeId);
+    if (misfit != null) {
+      return Future.failedFuture(misfit);
     }
     String token = Tokens.newToken();
     String clientId = Tokens.newClientId();
@@ -82,6 +99,75 @@ public final class ClientService {
                                                 chainId,
                                                 describe(client)))
                                         .map(event -> new Issued(client, token)))));
+  }
+
+  /**
+   * Enrols a client from a PKCS#10 request made on the till: the broker's CA checks the request and
+   * issues a certificate naming a new client id; the broker records its fingerprint. No token is
+   * issued. The request's private key never reaches the broker.
+   *
+   * @return the client and its certificate; fails with a 400 problem when {@code storeId} does not
+   *     fit the role or the request is unreadable ({@code CSR_INVALID}), has a weak key ({@code
+   *     CSR_WEAK_KEY}) or a bad signature ({@code CSR_BAD_SIGNATURE}); 422 {@code STORE_NOT_FOUND};
+   *     503 {@code CREDENTIALS_UNAVAILABLE} when the CA cannot be loaded
+   */
+  public Future<Enrolled> enrol(
+      Caller caller, String name, Role role, String storeId, String csrPem) {
+    ProblemException misfit = storeMisfit(role, storeId);
+    if (misfit != null) {
+      return Future.failedFuture(misfit);
+    }
+    return ca.get()
+        .compose(
+            authority ->
+                authority
+                    .check(csrPem)
+                    .compose(
+                        request ->
+                            pool.withTransaction(
+                                tx ->
+                                    recordEnrolment(
+                                        tx, caller, name, role, storeId, authority, request))));
+  }
+
+  /** In {@code tx}: the store's chain, the certificate, the client row, the audit event. */
+  private Future<Enrolled> recordEnrolment(
+      SqlConnection tx,
+      Caller caller,
+      String name,
+      Role role,
+      String storeId,
+      CertificateAuthority authority,
+      CertificateRequest request) {
+    String clientId = Tokens.newClientId();
+    Future<String> chain = chainOf(tx, storeId);
+    Future<IssuedCertificate> issued =
+        chain.compose(
+            found -> authority.issue(request, clientId, role.name(), storeId, certificateValidity));
+    Future<ApiClient> client =
+        issued.compose(
+            certificate ->
+                clients.insertWithCertificate(
+                    tx, clientId, name, role, storeId, certificate, caller.principal().clientId()));
+    return client
+        .compose(
+            inserted ->
+                audit.append(
+                    tx,
+                    caller.actor(),
+                    caller.requestId(),
+                    AuditEvent.success(
+                        "client.issued",
+                        "client",
+                        clientId,
+                        chain.result(),
+                        describe(inserted).put("key", request.keyDescription()))))
+        .map(event -> new Enrolled(client.result(), issued.result()));
+  }
+
+  /** The broker CA's certificate (PEM); fails with 503 when the CA cannot be loaded. */
+  public Future<String> caCertificate() {
+    return ca.get().map(CertificateAuthority::certificatePem);
   }
 
   public Future<List<ApiClient>> list() {
@@ -125,12 +211,26 @@ public final class ClientService {
   }
 
   /**
-   * Makes sure an admin can log in on a fresh installation: when no active admin exists, creates
-   * one with {@code configured} (BROKER_ADMIN_TOKEN) or a generated token.
+   * Looks up the active, unexpired client holding the certificate whose DER encoding has this
+   * SHA-256 fingerprint. Read from the database on every request, like a token, so a revocation on
+   * any instance applies to the next request.
    *
-   * @return the generated token, to be printed once; empty when none was generated
+   * @return the principal, or null when the certificate is unknown, revoked or expired
    */
-  public Future<Optional<String>> bootstrapAdmin(Optional<Secret> configured) {
+  public Future<Principal> authenticateCertificate(byte[] fingerprint) {
+    return clients.findActiveByCertificate(pool, fingerprint);
+  }
+
+  /**
+   * Makes sure an admin can log in on a fresh installation: when no active admin exists, creates
+   * one with {@code configured} (BROKER_ADMIN_TOKEN) or a generated token. A generated token is
+   * handed to {@code deliver} before the admin is committed, so a token that cannot be delivered
+   * (e.g. its file cannot be written) leaves no admin behind and the next start tries again.
+   *
+   * @return the generated token; empty when none was generated
+   */
+  public Future<Optional<String>> bootstrapAdmin(
+      Optional<Secret> configured, Function<String, Future<Void>> deliver) {
     return pool.withTransaction(
         tx ->
             clients
@@ -143,9 +243,11 @@ public final class ClientService {
                       }
                       String token = configured.map(Secret::reveal).orElseGet(Tokens::newToken);
                       return createBootstrapAdmin(tx, token)
-                          .map(
+                          .compose(
                               created ->
-                                  configured.isPresent() ? Optional.empty() : Optional.of(token));
+                                  configured.isPresent()
+                                      ? Future.succeededFuture(Optional.<String>empty())
+                                      : deliver.apply(token).map(delivered -> Optional.of(token)));
                     }));
   }
 
@@ -186,6 +288,20 @@ public final class ClientService {
               }
               return null;
             });
+  }
+
+  /** A 400 problem when {@code storeId} does not fit {@code role}, else null. */
+  private static ProblemException storeMisfit(Role role, String storeId) {
+    if (role == Role.STORE && storeId == null) {
+      return ProblemException.badRequest(
+          "STORE_ID_REQUIRED", "A STORE client must name its store: add \"storeId\".");
+    }
+    if (role != Role.STORE && storeId != null) {
+      return ProblemException.badRequest(
+          "STORE_ID_NOT_ALLOWED",
+          "Only STORE clients are bound to a store; remove \"storeId\" for role " + role + ".");
+    }
+    return null;
   }
 
   private Future<String> chainOf(SqlConnection tx, String storeId) {
@@ -249,6 +365,12 @@ public final class ClientService {
         new JsonObject().put("name", client.name()).put("role", client.role().name());
     if (client.storeId() != null) {
       details.put("storeId", client.storeId());
+    }
+    if (client.certificate() != null) {
+      details
+          .put("authentication", "certificate")
+          .put("certificateSerial", client.certificate().serialHex())
+          .put("certificateNotAfter", client.certificate().notAfter().toString());
     }
     return details;
   }

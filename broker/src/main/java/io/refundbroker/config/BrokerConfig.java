@@ -23,7 +23,8 @@ public record BrokerConfig(
     VaultConfig vault,
     AuditConfig audit,
     RefundConfig refunds,
-    SandboxConfig sandbox) {
+    SandboxConfig sandbox,
+    TlsConfig tls) {
 
   /** HTTP server settings. */
   public record HttpConfig(
@@ -106,6 +107,33 @@ public record BrokerConfig(
   public record SandboxConfig(int port) {}
 
   /**
+   * HTTPS and client certificates. With {@code certFile}/{@code keyFile} the API speaks TLS 1.2/1.3
+   * only; {@code clientAuth} says whether clients are asked for a certificate from the broker's CA.
+   * {@code allowPlaintext} admits plain HTTP on a public interface (a proxy terminates TLS).
+   */
+  public record TlsConfig(
+      Optional<Path> certFile,
+      Optional<Path> keyFile,
+      ClientAuthMode clientAuth,
+      boolean allowPlaintext,
+      Duration clientCertValidity,
+      Duration reloadCheckInterval) {
+    public boolean enabled() {
+      return certFile.isPresent();
+    }
+  }
+
+  /** {@code BROKER_TLS_CLIENT_AUTH}: whether TLS clients are asked for a certificate. */
+  public enum ClientAuthMode {
+    /** Never asked; clients use bearer tokens. */
+    NONE,
+    /** Asked; a client may present one of the broker's certificates or use a bearer token. */
+    REQUEST,
+    /** Every connection must present one of the broker's certificates; tokens are refused. */
+    REQUIRE
+  }
+
+  /**
    * Builds and validates the configuration.
    *
    * @throws ConfigException listing every invalid variable
@@ -117,16 +145,15 @@ public record BrokerConfig(
     Optional<Secret> adminToken = env.optional("BROKER_ADMIN_TOKEN").map(Secret::of);
     adminToken.ifPresent(
         token -> {
-          if (token.length() < 32) {
-            env.problem(
-                "BROKER_ADMIN_TOKEN",
-                "must be at least 32 characters (256 bits of randomness), e.g. openssl rand -hex"
-                    + " 32");
+          String weakness = TokenStrength.weakness(token.reveal());
+          if (weakness != null) {
+            env.problem("BROKER_ADMIN_TOKEN", weakness);
           }
         });
+    TlsConfig tls = tls(env);
     HttpConfig http =
         new HttpConfig(
-            env.string("BROKER_HTTP_HOST", "0.0.0.0"),
+            env.string("BROKER_HTTP_HOST", tls.enabled() ? "0.0.0.0" : "127.0.0.1"),
             env.integer("BROKER_HTTP_PORT", 8080, 0, 65535),
             env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
             env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -243,12 +270,91 @@ public record BrokerConfig(
 
     SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
 
+    checkPlaintextExposure(env, http.host(), tls);
+
     List<String> problems = env.problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
     return new BrokerConfig(
-        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox);
+        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox, tls);
+  }
+
+  // ---- TLS and client certificates (README: Security → Transport and client identity) ----
+
+  private static TlsConfig tls(Env env) {
+    Optional<Path> cert =
+        env.optional("BROKER_TLS_CERT")
+            .map(raw -> pemFile(env, "BROKER_TLS_CERT", raw, "CERTIFICATE"));
+    Optional<Path> key =
+        env.optional("BROKER_TLS_KEY")
+            .map(raw -> pemFile(env, "BROKER_TLS_KEY", raw, "PRIVATE KEY"));
+    if (cert.isPresent() != key.isPresent()) {
+      env.problem(
+          cert.isPresent() ? "BROKER_TLS_KEY" : "BROKER_TLS_CERT",
+          "is required as well: HTTPS needs both BROKER_TLS_CERT and BROKER_TLS_KEY");
+    }
+    ClientAuthMode clientAuth =
+        env.enumeration("BROKER_TLS_CLIENT_AUTH", ClientAuthMode.NONE, ClientAuthMode.class);
+    if (clientAuth != ClientAuthMode.NONE && cert.isEmpty()) {
+      env.problem(
+          "BROKER_TLS_CLIENT_AUTH",
+          "needs HTTPS: client certificates are presented in the TLS handshake, so set"
+              + " BROKER_TLS_CERT and BROKER_TLS_KEY");
+    }
+    return new TlsConfig(
+        cert.filter(c -> key.isPresent()),
+        key.filter(k -> cert.isPresent()),
+        clientAuth,
+        env.bool("BROKER_ALLOW_PLAINTEXT", false),
+        env.duration(
+            "BROKER_CLIENT_CERT_VALIDITY",
+            Duration.ofDays(365),
+            Duration.ofHours(1),
+            Duration.ofDays(3650)),
+        env.duration(
+            "BROKER_TLS_RELOAD_CHECK", Duration.ofSeconds(30), Duration.ZERO, Duration.ofDays(1)));
+  }
+
+  /** A readable file holding a PEM block whose type ends with {@code type}. */
+  private static Path pemFile(Env env, String name, String raw, String type) {
+    Path path = Path.of(raw);
+    try {
+      String text =
+          java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.ISO_8859_1);
+      if (!text.matches("(?s).*-----BEGIN [A-Z0-9 ]*" + type + "-----.*")) {
+        env.problem(name, "must be a PEM file with a " + type + " block (" + raw + " has none)");
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      env.problem(name, "must be a readable PEM file (cannot read " + raw + ")");
+    }
+    return path;
+  }
+
+  /**
+   * Plain HTTP only on loopback: bearer tokens and the Vipps client secrets in rotation bodies
+   * would otherwise cross the network in clear text.
+   */
+  private static void checkPlaintextExposure(Env env, String host, TlsConfig tls) {
+    if (tls.enabled() || tls.allowPlaintext() || isLoopback(host)) {
+      return;
+    }
+    env.problem(
+        "BROKER_HTTP_HOST",
+        "is "
+            + host
+            + ", not a loopback address, but TLS is off: tokens and Vipps keys would cross the"
+            + " network in clear text. Set BROKER_TLS_CERT and BROKER_TLS_KEY, or"
+            + " BROKER_ALLOW_PLAINTEXT=true when a proxy in front of the broker terminates TLS");
+  }
+
+  /** 127.0.0.0/8, ::1 and localhost (by name, without a DNS lookup). */
+  public static boolean isLoopback(String host) {
+    String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+    return h.equals("localhost")
+        || h.equals("::1")
+        || h.equals("[::1]")
+        || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
   }
 
   private static Optional<DatabaseUrl> databaseUrl(Env env, String name) {

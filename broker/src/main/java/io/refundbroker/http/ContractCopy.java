@@ -8,7 +8,12 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
-/** The copy of {@code openapi.yaml} handed to the router (see {@link Api#loadContract}). */
+/**
+ * The copy of {@code openapi.yaml} handed to the router (see {@link Api#loadContract}): response
+ * media types it cannot validate are dropped, and so are the {@code mutualTLS} alternatives of
+ * {@code security} — client certificates are checked by the broker's {@link Authenticator}, and the
+ * router would otherwise put an authentication handler of its own in front of every operation.
+ */
 final class ContractCopy {
   private static final Set<String> ROUTER_MEDIA_TYPES =
       Set.of(
@@ -28,18 +33,48 @@ final class ContractCopy {
       throw new IllegalStateException("openapi.yaml is not a YAML mapping");
     }
     JsonObject contract = new JsonObject(normalise(map));
+    JsonObject components = contract.getJsonObject("components", new JsonObject());
+    Set<String> mutualTls = mutualTlsSchemes(components);
+    stripSecurity(contract, mutualTls);
     JsonObject paths = contract.getJsonObject("paths", new JsonObject());
     for (String path : paths.fieldNames()) {
       JsonObject item = paths.getJsonObject(path);
       for (String method : item.fieldNames()) {
         if (item.getValue(method) instanceof JsonObject operation) {
           stripResponses(operation.getJsonObject("responses"));
+          stripSecurity(operation, mutualTls);
         }
       }
     }
-    JsonObject components = contract.getJsonObject("components", new JsonObject());
     stripResponses(components.getJsonObject("responses"));
     return contract;
+  }
+
+  private static Set<String> mutualTlsSchemes(JsonObject components) {
+    JsonObject schemes = components.getJsonObject("securitySchemes", new JsonObject());
+    Set<String> names = new java.util.HashSet<>();
+    for (String name : schemes.fieldNames()) {
+      if (schemes.getValue(name) instanceof JsonObject scheme
+          && "mutualTLS".equals(scheme.getString("type"))) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /** Drops the requirements of {@code owner}'s non-empty {@code security} that are mutual TLS. */
+  private static void stripSecurity(JsonObject owner, Set<String> mutualTls) {
+    if (!(owner.getValue("security") instanceof io.vertx.core.json.JsonArray requirements)
+        || requirements.isEmpty()) {
+      return;
+    }
+    requirements
+        .getList()
+        .removeIf(
+            requirement ->
+                requirement instanceof Map<?, ?> names
+                    && !names.isEmpty()
+                    && mutualTls.containsAll(names.keySet()));
   }
 
   private static void stripResponses(JsonObject responses) {

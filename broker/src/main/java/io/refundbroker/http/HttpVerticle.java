@@ -6,26 +6,34 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * One HTTP server instance (the broker deploys one per core; they share the port). Stopping it
- * stops accepting connections and lets in-flight requests finish within the grace period.
+ * One HTTP server instance (the broker deploys one per core; they share the port), HTTPS when given
+ * {@link ServerTls}. Stopping it stops accepting connections and lets in-flight requests finish
+ * within the grace period.
  */
 public final class HttpVerticle extends VerticleBase {
   private final Supplier<Router> routerFactory;
   private final String host;
   private final int port;
   private final Duration shutdownGrace;
-  private HttpServer server;
+  private final Optional<ServerTls> tls;
+  private volatile HttpServer server;
 
   public HttpVerticle(
-      Supplier<Router> routerFactory, String host, int port, Duration shutdownGrace) {
+      Supplier<Router> routerFactory,
+      String host,
+      int port,
+      Duration shutdownGrace,
+      Optional<ServerTls> tls) {
     this.routerFactory = routerFactory;
     this.host = host;
     this.port = port;
     this.shutdownGrace = shutdownGrace;
+    this.tls = tls;
   }
 
   @Override
@@ -38,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
             .setCompressionSupported(false)
             .setIdleTimeout(120)
             .setMaxHeaderSize(16 * 1024);
+    tls.ifPresent(settings -> settings.applyTo(options));
     return vertx
         .createHttpServer(options)
         .requestHandler(router)
@@ -50,6 +59,20 @@ public final class HttpVerticle extends VerticleBase {
     return server == null
         ? Future.succeededFuture()
         : server.shutdown(shutdownGrace.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Serves new connections with {@code replacement}'s certificate; open connections keep theirs and
+   * the listener is never closed.
+   *
+   * @return fails when the server is not listening or Vert.x refuses the options
+   */
+  public Future<Boolean> updateTls(ServerTls replacement) {
+    HttpServer listening = server;
+    if (listening == null) {
+      return Future.failedFuture(new IllegalStateException("the HTTP server is not listening"));
+    }
+    return listening.updateSSLOptions(replacement.sslOptions(), true);
   }
 
   /** The bound port (useful when configured with port 0). */

@@ -7,7 +7,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,12 @@ class RestartIT {
     try (Launcher first = Launcher.start(config)) {
       assertThat(get(first, "/health/ready", null).statusCode()).isEqualTo(200);
       adminToken = first.app().generatedAdminToken().orElseThrow();
+      Path tokenFile = first.app().generatedAdminTokenFile().orElseThrow();
+      assertThat(tokenFile).isEqualTo(dataDir.resolve("admin-token").toAbsolutePath());
+      assertThat(Files.readString(tokenFile).trim()).isEqualTo(adminToken);
+      assertThat(Files.getPosixFilePermissions(tokenFile))
+          .as("readable by the broker's user only")
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
       HttpResponse<String> created =
           send(
               first,
@@ -51,6 +59,7 @@ class RestartIT {
 
     try (Launcher second = Launcher.start(config)) {
       assertThat(second.app().generatedAdminToken()).isEmpty();
+      assertThat(second.app().generatedAdminTokenFile()).isEmpty();
       HttpResponse<String> store = get(second, "/v1/admin/stores/bodo-1", adminToken);
       assertThat(store.statusCode()).isEqualTo(200);
       assertThat(store.body()).contains("\"name\":\"Bodø\"");

@@ -117,7 +117,7 @@ class BrokerConfigTest {
 
   @Test
   void secretsAreRedactedInToString() {
-    String token = "a".repeat(40) + "-canary-admin";
+    String token = io.refundbroker.auth.Tokens.newToken() + "-canary-admin";
     BrokerConfig config =
         parse(
             "BROKER_ADMIN_TOKEN", token,

@@ -10,6 +10,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,6 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * The broker as a separate JVM ({@code serve} from the fat jar, or {@code Main serve} from this
@@ -28,16 +33,102 @@ public final class ChildBroker implements AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  /**
+   * Only for the readiness probe of an HTTPS child: it asks whether the broker answers at all,
+   * whatever certificate it has (tests check the certificate with clients that verify it).
+   */
+  private static final HttpClient TRUSTING_PROBE =
+      HttpClient.newBuilder()
+          .connectTimeout(Duration.ofSeconds(2))
+          .sslContext(trustingContext())
+          .build();
+
+  private static SSLContext trustingContext() {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(
+          null,
+          new TrustManager[] {
+            new X509TrustManager() {
+              @Override
+              public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+              @Override
+              public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+              @Override
+              public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+              }
+            }
+          },
+          null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private final Process process;
   private final int port;
   private final Path log;
   private final String command;
+  private final boolean https;
 
-  private ChildBroker(Process process, int port, Path log, String command) {
+  private ChildBroker(Process process, int port, Path log, String command, boolean https) {
     this.process = process;
     this.port = port;
     this.log = log;
     this.command = command;
+    this.https = https;
+  }
+
+  /** How a child that was expected to stop by itself ended. */
+  public record Exited(int code, String output) {}
+
+  /**
+   * Runs {@code serve} from this test classpath with exactly {@code env} (plus PATH; nothing is
+   * forced, not even the host) and waits for it to exit by itself, e.g. on a configuration error.
+   */
+  public static Exited runToExit(Map<String, String> env, Duration within) {
+    try {
+      Path log = Files.createTempFile("child-broker", ".log");
+      ProcessBuilder builder =
+          new ProcessBuilder(command(null, List.of("-Xmx128m")))
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
+      builder.environment().clear();
+      builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+      builder.environment().putAll(env);
+      Process process = builder.start();
+      if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError(
+            "child broker still running after " + within + ":\n" + Files.readString(log));
+      }
+      return new Exited(process.exitValue(), Files.readString(log));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  private static List<String> command(Path jar, List<String> jvmArgs) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmArgs);
+    if (jar != null && Files.isRegularFile(jar)) {
+      command.add("-jar");
+      command.add(jar.toString());
+    } else {
+      command.add("-cp");
+      command.add(System.getProperty("java.class.path"));
+      command.add(Main.class.getName());
+    }
+    command.add("serve");
+    return command;
   }
 
   /**
@@ -64,18 +155,7 @@ public final class ChildBroker implements AutoCloseable {
   public static ChildBroker start(
       Path jar, List<String> jvmArgs, Map<String, String> env, Path log, Duration readyWithin) {
     int port = freePort();
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(jvmArgs);
-    if (jar != null && Files.isRegularFile(jar)) {
-      command.add("-jar");
-      command.add(jar.toString());
-    } else {
-      command.add("-cp");
-      command.add(System.getProperty("java.class.path"));
-      command.add(Main.class.getName());
-    }
-    command.add("serve");
+    List<String> command = command(jar, jvmArgs);
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().clear();
@@ -87,7 +167,8 @@ public final class ChildBroker implements AutoCloseable {
         String.join(" ", command)
             .replace(System.getProperty("java.class.path"), "<test classpath>");
     try {
-      ChildBroker child = new ChildBroker(builder.start(), port, log, shown);
+      ChildBroker child =
+          new ChildBroker(builder.start(), port, log, shown, env.containsKey("BROKER_TLS_CERT"));
       child.awaitReady(readyWithin);
       return child;
     } catch (IOException e) {
@@ -99,8 +180,24 @@ public final class ChildBroker implements AutoCloseable {
     return port;
   }
 
+  /** {@code http://} or, when started with {@code BROKER_TLS_CERT}, {@code https://}. */
   public String baseUrl() {
-    return "http://127.0.0.1:" + port;
+    return (https ? "https" : "http") + "://127.0.0.1:" + port;
+  }
+
+  /** Sends SIGHUP (the broker reloads its TLS certificate). */
+  public void hangUp() {
+    try {
+      Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new AssertionError("kill -HUP " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   public Process process() {
@@ -172,6 +269,7 @@ public final class ChildBroker implements AutoCloseable {
   private void awaitReady(Duration within) {
     Instant deadline = Instant.now().plus(within);
     URI ready = URI.create(baseUrl() + "/health/ready");
+    HttpClient probe = https ? TRUSTING_PROBE : HTTP;
     while (Instant.now().isBefore(deadline)) {
       if (!process.isAlive()) {
         throw new AssertionError(
@@ -179,7 +277,7 @@ public final class ChildBroker implements AutoCloseable {
       }
       try {
         HttpResponse<Void> response =
-            HTTP.send(
+            probe.send(
                 HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).GET().build(),
                 HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() == 200) {

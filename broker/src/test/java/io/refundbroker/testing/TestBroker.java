@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -39,6 +40,7 @@ public final class TestBroker implements AutoCloseable {
   private final String adminToken;
   private final PrometheusMeterRegistry registry;
   private final BrokerConfig config;
+  private final String tlsTrust;
 
   private TestBroker(
       Vertx vertx,
@@ -46,18 +48,23 @@ public final class TestBroker implements AutoCloseable {
       TestDatabase database,
       String adminToken,
       PrometheusMeterRegistry registry,
-      BrokerConfig config) {
+      BrokerConfig config,
+      String tlsTrust) {
     this.vertx = vertx;
     this.app = app;
     this.database = database;
     this.adminToken = adminToken;
     this.registry = registry;
     this.config = config;
-    this.http =
-        WebClient.create(
-            vertx,
-            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort()),
-            new PoolOptions().setHttp1MaxSize(128));
+    this.tlsTrust = tlsTrust;
+    WebClientOptions options =
+        new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(app.httpPort());
+    if (tlsTrust != null) {
+      options
+          .setSsl(true)
+          .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(tlsTrust)));
+    }
+    this.http = WebClient.create(vertx, options, new PoolOptions().setHttp1MaxSize(128));
   }
 
   public static TestBroker start() {
@@ -73,6 +80,16 @@ public final class TestBroker implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
     private TestDatabase database;
     private Clock clock = Clock.systemUTC();
+    private String tlsTrust;
+
+    /**
+     * The broker speaks HTTPS (set {@code BROKER_TLS_CERT}/{@code BROKER_TLS_KEY} too); its own
+     * requests trust the CA {@code caPem} that issued the server certificate.
+     */
+    public Builder tlsTrust(String caPem) {
+      this.tlsTrust = caPem;
+      return this;
+    }
 
     public Builder env(String name, String value) {
       env.put(name, value);
@@ -119,7 +136,7 @@ public final class TestBroker implements AutoCloseable {
         Database database =
             Database.connect(vertx, db.appUrl(), config.database().poolSize(), db.schemaVersion());
         BrokerApp app = Await.result(BrokerApp.start(vertx, config, database, registry, clock));
-        return new TestBroker(vertx, app, db, adminToken, registry, config);
+        return new TestBroker(vertx, app, db, adminToken, registry, config, tlsTrust);
       } catch (RuntimeException | Error e) {
         Await.result(vertx.close());
         throw e;
@@ -149,7 +166,7 @@ public final class TestBroker implements AutoCloseable {
   }
 
   public String baseUrl() {
-    return "http://127.0.0.1:" + port();
+    return (tlsTrust == null ? "http" : "https") + "://127.0.0.1:" + port();
   }
 
   public TestDatabase database() {
