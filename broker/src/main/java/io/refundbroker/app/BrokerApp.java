@@ -11,11 +11,15 @@ import io.refundbroker.audit.CheckpointVerticle;
 import io.refundbroker.audit.RefundLogRepository;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.auth.BearerAuth;
+import io.refundbroker.auth.CallerRoutes;
 import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
 import io.refundbroker.auth.ClientService;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.BrokerConfig.VippsConfig;
+import io.refundbroker.console.ConsoleRoutes;
+import io.refundbroker.credential.CredentialAgeRoutes;
+import io.refundbroker.credential.CredentialAges;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
 import io.refundbroker.db.Database;
@@ -285,6 +289,8 @@ public final class BrokerApp {
     private final WorkerExecutor auditWorker;
     private String checkpointDeployment;
     private final Readiness readiness;
+    private final CredentialAges credentialAges;
+    private final ConsoleRoutes console = ConsoleRoutes.fromClasspath();
     private final List<Runnable> onStop = new ArrayList<>();
 
     Components(
@@ -365,6 +371,9 @@ public final class BrokerApp {
               clock,
               config.audit().checkpointEvery(),
               config.audit().checkpointInterval());
+      this.credentialAges =
+          credentials.ages(stores, registry, clock, config.credentials().maxAge());
+      credentialAges.refresh();
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
       readiness.register("credentials", credentials::checkReady);
@@ -401,7 +410,11 @@ public final class BrokerApp {
       new RefundRoutes(refunds).mount(api);
       audits.mount(api);
       new OperationsRoutes(readiness, registry, contractText).mount(api);
-      return api.router();
+      new CallerRoutes().mount(api);
+      new CredentialAgeRoutes(credentialAges).mount(api);
+      Router router = api.router();
+      console.mount(router);
+      return router;
     }
 
     private Future<Void> databaseReady() {

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * report all bad variables at once instead of one per restart.
  */
 final class Env {
-  private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h)?$");
+  private static final Pattern DURATION = Pattern.compile("^(\\d+)(ms|s|m|h|d)?$");
 
   private final Map<String, String> values;
   private final List<String> problems = new ArrayList<>();
@@ -78,7 +78,9 @@ final class Env {
         .orElse(defaultValue);
   }
 
-  /** Durations are written as {@code 250ms}, {@code 30s}, {@code 5m} or {@code 1h}. */
+  /**
+   * Durations are written as {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h} or {@code 365d}.
+   */
   Duration duration(String name, Duration defaultValue, Duration min, Duration max) {
     return optional(name)
         .map(
@@ -168,6 +170,7 @@ final class Env {
       case "ms" -> Duration.ofMillis(amount);
       case "m" -> Duration.ofMinutes(amount);
       case "h" -> Duration.ofHours(amount);
+      case "d" -> Duration.ofDays(amount);
       default -> Duration.ofSeconds(amount);
     };
   }
@@ -177,6 +180,9 @@ final class Env {
       return d.toMillis() + "ms";
     }
     long s = d.toSeconds();
+    if (s % 86400 == 0 && s > 0) {
+      return s / 86400 + "d";
+    }
     if (s % 3600 == 0 && s > 0) {
       return s / 3600 + "h";
     }

@@ -1,0 +1,125 @@
+package io.refundbroker.console;
+
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/**
+ * The browser side of the API, served from the jar: the console for security admins, auditors and
+ * store desks at {@code /console/}, and Swagger UI for POS developers at {@code /docs/} (reading
+ * {@code /openapi.yaml}). Static files only: the console's own files ({@code webroot/console},
+ * {@code webroot/docs}) and third-party assets from WebJars. They are not API operations, so they
+ * are mounted on the router beside the contract; the pages call the public API like any other
+ * client and get no right of their own.
+ *
+ * <p>Everything under these paths carries {@link #CONTENT_SECURITY_POLICY} (scripts only from this
+ * origin, no inline script, no framing), {@code X-Content-Type-Options: nosniff} and {@code
+ * Referrer-Policy: no-referrer}.
+ */
+public final class ConsoleRoutes {
+  /** No inline script or style, nothing from another origin, never framed. */
+  public static final String CONTENT_SECURITY_POLICY =
+      String.join(
+          "; ",
+          "default-src 'none'",
+          "script-src 'self'",
+          "style-src 'self'",
+          "img-src 'self' data: blob:",
+          "font-src 'self'",
+          "connect-src 'self'",
+          "manifest-src 'self'",
+          "base-uri 'none'",
+          "form-action 'self'",
+          "frame-ancestors 'none'");
+
+  private static final String WEBJARS = "META-INF/resources/webjars/";
+
+  private final String swaggerUiVersion;
+  private final String uplotVersion;
+
+  ConsoleRoutes(String swaggerUiVersion, String uplotVersion) {
+    this.swaggerUiVersion = swaggerUiVersion;
+    this.uplotVersion = uplotVersion;
+  }
+
+  /**
+   * Finds the WebJars on the classpath.
+   *
+   * @throws IllegalStateException when a WebJar is missing (a broken build)
+   */
+  public static ConsoleRoutes fromClasspath() {
+    return new ConsoleRoutes(
+        webJarVersion("org.webjars", "swagger-ui"), webJarVersion("org.webjars.npm", "uplot"));
+  }
+
+  /** Mounts {@code /console/} and {@code /docs/} (GET and HEAD only) on {@code router}. */
+  public void mount(Router router) {
+    redirect(router, "/console");
+    redirect(router, "/docs");
+    serve(router, "/console/vendor/uplot/*", WEBJARS + "uplot/" + uplotVersion + "/dist");
+    serve(router, "/console/*", "webroot/console");
+    serve(router, "/docs/vendor/*", WEBJARS + "swagger-ui/" + swaggerUiVersion);
+    serve(router, "/docs/*", "webroot/docs");
+  }
+
+  private static void serve(Router router, String path, String root) {
+    StaticHandler files =
+        StaticHandler.create(root)
+            .setCachingEnabled(false)
+            .setDirectoryListing(false)
+            .setIncludeHidden(false)
+            .setIndexPage("index.html");
+    Route route = router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
+    route.handler(ConsoleRoutes::secure).handler(files);
+  }
+
+  private static void redirect(Router router, String path) {
+    router
+        .route(path)
+        .method(HttpMethod.GET)
+        .method(HttpMethod.HEAD)
+        .handler(ConsoleRoutes::secure)
+        .handler(ctx -> ctx.response().setStatusCode(301).putHeader("Location", path + "/").end());
+  }
+
+  /** The security headers of every console and docs response (also 404s and redirects). */
+  static void secure(RoutingContext ctx) {
+    HttpServerResponse response = ctx.response();
+    response
+        .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        .putHeader("X-Content-Type-Options", "nosniff")
+        .putHeader("Referrer-Policy", "no-referrer")
+        .putHeader("X-Frame-Options", "DENY")
+        .putHeader("Cross-Origin-Opener-Policy", "same-origin")
+        .putHeader("Cross-Origin-Resource-Policy", "same-origin")
+        .putHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        .putHeader("Cache-Control", "no-cache");
+    ctx.next();
+  }
+
+  private static String webJarVersion(String groupId, String artifactId) {
+    String path = "META-INF/maven/" + groupId + "/" + artifactId + "/pom.properties";
+    try (InputStream in = ConsoleRoutes.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException(
+            "the console's WebJar is missing from the classpath: " + path);
+      }
+      Properties properties = new Properties();
+      properties.load(in);
+      String version = properties.getProperty("version");
+      if (version == null || !version.matches("[0-9A-Za-z.+-]+")) {
+        throw new IllegalStateException(path + " names no usable version");
+      }
+      return version;
+    } catch (IOException e) {
+      throw new UncheckedIOException(path, e);
+    }
+  }
+}
