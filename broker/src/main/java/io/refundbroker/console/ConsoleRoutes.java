@@ -61,8 +61,8 @@ public final class ConsoleRoutes {
 
   /** Mounts {@code /console/} and {@code /docs/} (GET and HEAD only) on {@code router}. */
   public void mount(Router router) {
-    redirect(router, "/console");
-    redirect(router, "/docs");
+    entry(router, "/console", "webroot/console/index.html");
+    entry(router, "/docs", "webroot/docs/index.html");
     serve(router, "/console/vendor/uplot/*", WEBJARS + "uplot/" + uplotVersion + "/dist");
     serve(router, "/console/*", "webroot/console");
     serve(router, "/docs/vendor/*", WEBJARS + "swagger-ui/" + swaggerUiVersion);
@@ -74,25 +74,44 @@ public final class ConsoleRoutes {
         StaticHandler.create(root)
             .setCachingEnabled(false)
             .setDirectoryListing(false)
-            .setIncludeHidden(false)
-            .setIndexPage("index.html");
+            .setIncludeHidden(false);
     Route route = router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
     route.handler(ConsoleRoutes::secure).handler(files);
   }
 
-  private static void redirect(Router router, String path) {
+  /**
+   * {@code /console} → redirect to {@code /console/} (the pages' relative links need the slash);
+   * {@code /console/} → its {@code index.html}.
+   */
+  private static void entry(Router router, String path, String indexFile) {
     router
         .route(path)
         .method(HttpMethod.GET)
         .method(HttpMethod.HEAD)
-        .handler(ConsoleRoutes::secure)
-        .handler(ctx -> ctx.response().setStatusCode(301).putHeader("Location", path + "/").end());
+        .handler(
+            ctx -> {
+              String requested = ctx.request().path();
+              if (requested.equals(path)) {
+                headers(ctx.response()).setStatusCode(301).putHeader("Location", path + "/").end();
+              } else if (requested.equals(path + "/")) {
+                headers(ctx.response())
+                    .putHeader("Content-Type", "text/html;charset=UTF-8")
+                    .sendFile(indexFile)
+                    .onFailure(ctx::fail);
+              } else {
+                ctx.next();
+              }
+            });
   }
 
   /** The security headers of every console and docs response (also 404s and redirects). */
   static void secure(RoutingContext ctx) {
-    HttpServerResponse response = ctx.response();
-    response
+    headers(ctx.response());
+    ctx.next();
+  }
+
+  private static HttpServerResponse headers(HttpServerResponse response) {
+    return response
         .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Referrer-Policy", "no-referrer")
@@ -101,7 +120,6 @@ public final class ConsoleRoutes {
         .putHeader("Cross-Origin-Resource-Policy", "same-origin")
         .putHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         .putHeader("Cache-Control", "no-cache");
-    ctx.next();
   }
 
   private static String webJarVersion(String groupId, String artifactId) {
