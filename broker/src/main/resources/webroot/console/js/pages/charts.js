@@ -38,7 +38,7 @@ export function render(main) {
       } while (cursor);
       shown.done();
       fill(status);
-      draw(out, refunds, plots);
+      draw(out, refunds, plots, v.from, v.to);
     } catch (e) {
       shown.done();
       fill(status, e.name === 'AbortError'
@@ -55,7 +55,7 @@ export function render(main) {
   };
 }
 
-function draw(out, refunds, plots) {
+function draw(out, refunds, plots, from, to) {
   plots.splice(0).forEach((p) => p.destroy());
   if (refunds.length === 0) {
     fill(out, h('p', { class: 'muted', id: 'charts-empty' }, 'No refunds in this range.'));
@@ -80,8 +80,13 @@ function draw(out, refunds, plots) {
     if (r.amount.currency === currency) p.value += r.amount.value;
     pairs.set(key, p);
   }
-  const first = Math.min(...days.keys());
-  const last = Math.max(...days.keys());
+  // Every day of the range, refunds or not (so one busy day still reads as a day among others).
+  const dayOf = (text, fallback) => {
+    const t = Date.parse(text);
+    return Number.isNaN(t) ? fallback : Math.floor(t / 1000 / DAY) * DAY;
+  };
+  const first = Math.min(dayOf(from, Infinity), ...days.keys());
+  const last = Math.max(dayOf(to ? new Date(Date.parse(to) - 1).toISOString() : '', Math.floor(Date.now() / 1000 / DAY) * DAY), ...days.keys());
   const xs = [];
   for (let t = first; t <= last; t += DAY) xs.push(t);
   const counts = xs.map((t) => (days.get(t) || { count: 0 }).count);
@@ -119,7 +124,11 @@ function draw(out, refunds, plots) {
       { label: `Amount (${currency})`, stroke: '#2f6fed', fill: 'rgba(47,111,237,.35)', paths: bars, points: { show: false } },
     ],
     axes: [
-      { values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) && labels[t] ? labels[t] : '')), gap: 6 },
+      {
+        splits: () => labels.map((_, i) => i),
+        values: (u, ticks) => ticks.map((t) => labels[t] || ''),
+        gap: 6,
+      },
       { label: currency },
     ],
   }, [labels.map((_, i) => i), pairList.map(([, p]) => p.value / 100)], pairChart));

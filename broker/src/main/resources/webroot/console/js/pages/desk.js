@@ -17,7 +17,7 @@ export function render(main) {
   let attempt = null; // {intent: JSON of the refund body, key}
 
   const lookup = h('form', { class: 'grid card', id: 'lookup-form', autocomplete: 'off' },
-    field('Order id', input('orderId', { required: true, pattern: '[A-Za-z0-9-]{1,50}', placeholder: 'from the receipt' })),
+    field('Order id', input('orderId', { required: true, pattern: '[A-Za-z0-9\\-]{1,50}', placeholder: 'from the receipt' })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'lookup' }, 'Look up')));
   const orderArea = h('div', { id: 'order' });
   const refundArea = h('div', { id: 'refund-area' });

@@ -70,10 +70,10 @@ export function keys(age, maxDays) {
 
 function newStoreForm(messages, controller, go) {
   const form = h('form', { class: 'grid card', id: 'store-form', autocomplete: 'off' },
-    field('Store id', input('storeId', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}', placeholder: 'oslo-sentrum' })),
+    field('Store id', input('storeId', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}', placeholder: 'oslo-sentrum' })),
     field('Name', input('name', { required: true, maxlength: 200 })),
     field('MSN', input('msn', { required: true, pattern: '[0-9]{4,7}', inputmode: 'numeric' })),
-    field('Chain', input('chainId', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}' })),
+    field('Chain', input('chainId', { required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' })),
     field('Vipps API', select('api', [['epayment', 'ePayment'], ['ecom', 'eCom v2']])),
     field('Order-id prefix', input('orderIdPrefix', { placeholder: 'optional' })),
     field('Limit currency', select('limitCurrency', [['', 'no limits'], 'NOK', 'DKK', 'EUR'])),
