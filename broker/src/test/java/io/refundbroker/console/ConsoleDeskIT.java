@@ -2,6 +2,7 @@ package io.refundbroker.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.sandbox.Fault;
 import io.refundbroker.testing.Browser;
 import io.refundbroker.testing.Browser.Viewport;
 import io.refundbroker.testing.HttpResult;
@@ -104,6 +105,37 @@ class ConsoleDeskIT {
         .as("the page made the Idempotency-Key")
         .singleElement()
         .satisfies(row -> assertThat((String) row.get("idempotency_key")).startsWith("desk-"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Viewport.class)
+  void anUnconfirmedRefundIsFollowedUntilTheReconcilerSettlesIt(Viewport viewport) {
+    String orderId = "550001-lost-" + viewport.name().toLowerCase(Locale.ROOT);
+    world.sale(oslo, orderId, 30_000);
+    // Vipps never answers the broker's two attempts: the outcome is not known yet
+    world
+        .vipps
+        .sandbox()
+        .inject(Fault.reset().on(Fault.Target.REFUND).forReference(orderId).times(2));
+    browser.viewport(viewport);
+    browser.signIn(bergen.token());
+    browser.type("#lookup-form #orderId", orderId);
+    browser.click("#lookup");
+    browser.waitForText("#order-refundable", "NOK 300.00");
+    browser.type("#refund-form #amount", "100");
+    browser.type("#refund-form #reason", "Broken zip");
+    browser.click("#refund-submit");
+    browser.waitFor("#refund-card[data-status='UNKNOWN']");
+    browser.screenshot("desk-refund-unknown");
+    assertThat(world.ledger()).noneMatch(e -> e.reference().equals(orderId));
+
+    world.reconcileUntilResolved(5);
+    browser.waitFor("#refund-card[data-status='SUCCEEDED']");
+    browser.waitForText("#order-refundable", "NOK 200.00");
+    assertThat(world.ledger())
+        .filteredOn(e -> e.reference().equals(orderId))
+        .singleElement()
+        .satisfies(e -> assertThat(e.amount().value()).isEqualTo(10_000));
   }
 
   @ParameterizedTest

@@ -163,6 +163,8 @@ export function render(main) {
     try {
       order = await json(`/v1/orders/${encodeURIComponent(order.orderId)}${query({ originStoreId: order.originStoreId })}`, { signal });
       showOrder();
+      const amount = refundArea.querySelector('#amount');
+      if (amount) amount.placeholder = `max ${money(order.refundable)}`;
       loadHistory();
     } catch (e) {
       if (e.name !== 'AbortError') orderArea.append(errorBox(e, 'Order not refreshed'));
