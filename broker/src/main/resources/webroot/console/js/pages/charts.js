@@ -108,7 +108,7 @@ function draw(out, refunds, plots, from, to) {
     scales: { x: { time: true }, count: { auto: true }, amount: { auto: true } },
     series: [
       {},
-      { label: 'Refunds', scale: 'count', stroke: '#2f6fed', width: 2, points: { show: true } },
+      { label: 'Refunds', scale: 'count', stroke: '#2f6fed', fill: 'rgba(47,111,237,.35)', paths: uPlot.paths.bars({ size: [0.6, 24] }), points: { show: false } },
       { label: `Amount (${currency})`, scale: 'amount', stroke: '#147a3d', width: 2, points: { show: true } },
     ],
     axes: [{}, { scale: 'count', label: 'refunds' }, { scale: 'amount', side: 1, label: currency, grid: { show: false } }],
