@@ -19,13 +19,14 @@ import java.util.Properties;
  * are mounted on the router beside the contract; the pages call the public API like any other
  * client and get no right of their own.
  *
- * <p>Everything under these paths carries {@link #CONTENT_SECURITY_POLICY} (scripts only from this
- * origin, no inline script, no framing), {@code X-Content-Type-Options: nosniff} and {@code
- * Referrer-Policy: no-referrer}.
+ * <p>Everything under these paths carries a strict Content-Security-Policy ({@link #DOCS_POLICY}:
+ * scripts only from this origin, no inline script or style, no framing; the console's own pages
+ * also get {@link #CONSOLE_POLICY}'s Trusted Types rule, so no string can ever become markup or
+ * script there), {@code X-Content-Type-Options: nosniff} and {@code Referrer-Policy: no-referrer}.
  */
 public final class ConsoleRoutes {
   /** No inline script or style, nothing from another origin, never framed. */
-  public static final String CONTENT_SECURITY_POLICY =
+  public static final String DOCS_POLICY =
       String.join(
           "; ",
           "default-src 'none'",
@@ -38,6 +39,13 @@ public final class ConsoleRoutes {
           "base-uri 'none'",
           "form-action 'self'",
           "frame-ancestors 'none'");
+
+  /**
+   * {@link #DOCS_POLICY} plus Trusted Types with no policy: DOM sinks such as {@code innerHTML}
+   * refuse strings (the console builds every node itself; Swagger UI could not run with this).
+   */
+  public static final String CONSOLE_POLICY =
+      DOCS_POLICY + "; require-trusted-types-for 'script'; trusted-types 'none'";
 
   private static final String WEBJARS = "META-INF/resources/webjars/";
 
@@ -61,29 +69,33 @@ public final class ConsoleRoutes {
 
   /** Mounts {@code /console/} and {@code /docs/} (GET and HEAD only) on {@code router}. */
   public void mount(Router router) {
-    entry(router, "/console", "webroot/console/index.html");
-    entry(router, "/docs", "webroot/docs/index.html");
-    serve(router, "/console/vendor/uplot/*", WEBJARS + "uplot/" + uplotVersion + "/dist");
-    serve(router, "/console/*", "webroot/console");
-    serve(router, "/docs/vendor/*", WEBJARS + "swagger-ui/" + swaggerUiVersion);
-    serve(router, "/docs/*", "webroot/docs");
+    entry(router, "/console", "webroot/console/index.html", CONSOLE_POLICY);
+    entry(router, "/docs", "webroot/docs/index.html", DOCS_POLICY);
+    serve(
+        router,
+        "/console/vendor/uplot/*",
+        WEBJARS + "uplot/" + uplotVersion + "/dist",
+        CONSOLE_POLICY);
+    serve(router, "/console/*", "webroot/console", CONSOLE_POLICY);
+    serve(router, "/docs/vendor/*", WEBJARS + "swagger-ui/" + swaggerUiVersion, DOCS_POLICY);
+    serve(router, "/docs/*", "webroot/docs", DOCS_POLICY);
   }
 
-  private static void serve(Router router, String path, String root) {
+  private static void serve(Router router, String path, String root, String policy) {
     StaticHandler files =
         StaticHandler.create(root)
             .setCachingEnabled(false)
             .setDirectoryListing(false)
             .setIncludeHidden(false);
     Route route = router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
-    route.handler(ConsoleRoutes::secure).handler(files);
+    route.handler(ctx -> secure(ctx, policy)).handler(files);
   }
 
   /**
    * {@code /console} → redirect to {@code /console/} (the pages' relative links need the slash);
    * {@code /console/} → its {@code index.html}.
    */
-  private static void entry(Router router, String path, String indexFile) {
+  private static void entry(Router router, String path, String indexFile, String policy) {
     router
         .route(path)
         .method(HttpMethod.GET)
@@ -92,9 +104,12 @@ public final class ConsoleRoutes {
             ctx -> {
               String requested = ctx.request().path();
               if (requested.equals(path)) {
-                headers(ctx.response()).setStatusCode(301).putHeader("Location", path + "/").end();
+                headers(ctx.response(), policy)
+                    .setStatusCode(301)
+                    .putHeader("Location", path + "/")
+                    .end();
               } else if (requested.equals(path + "/")) {
-                headers(ctx.response())
+                headers(ctx.response(), policy)
                     .putHeader("Content-Type", "text/html;charset=UTF-8")
                     .sendFile(indexFile)
                     .onFailure(ctx::fail);
@@ -105,14 +120,14 @@ public final class ConsoleRoutes {
   }
 
   /** The security headers of every console and docs response (also 404s and redirects). */
-  static void secure(RoutingContext ctx) {
-    headers(ctx.response());
+  private static void secure(RoutingContext ctx, String policy) {
+    headers(ctx.response(), policy);
     ctx.next();
   }
 
-  private static HttpServerResponse headers(HttpServerResponse response) {
+  private static HttpServerResponse headers(HttpServerResponse response, String policy) {
     return response
-        .putHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        .putHeader("Content-Security-Policy", policy)
         .putHeader("X-Content-Type-Options", "nosniff")
         .putHeader("Referrer-Policy", "no-referrer")
         .putHeader("X-Frame-Options", "DENY")

@@ -187,6 +187,9 @@ class ConsoleDeskIT {
           .as(path)
           .contains("script-src 'self'", "frame-ancestors 'none'", "default-src 'none'")
           .doesNotContain("unsafe-inline", "unsafe-eval");
+      if (path.startsWith("/console")) {
+        assertThat(csp).as(path).contains("require-trusted-types-for 'script'");
+      }
       assertThat(result.header("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
       assertThat(result.header("Referrer-Policy")).as(path).isEqualTo("no-referrer");
     }
