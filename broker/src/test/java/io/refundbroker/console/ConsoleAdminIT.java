@@ -31,6 +31,7 @@ class ConsoleAdminIT {
 
   @BeforeAll
   void start() {
+    Browser.requireChromium();
     world = RefundWorld.start();
     oslo = world.shop("cc-oslo", "cc", "540001");
     world.shop("cc-bergen", "cc", "540002");
@@ -50,7 +51,9 @@ class ConsoleAdminIT {
         browser.close();
       }
     } finally {
-      world.close();
+      if (world != null) {
+        world.close();
+      }
     }
   }
 

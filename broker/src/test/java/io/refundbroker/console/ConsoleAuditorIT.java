@@ -43,6 +43,7 @@ class ConsoleAuditorIT {
 
   @BeforeAll
   void start() {
+    Browser.requireChromium();
     world = RefundWorld.start(broker -> broker.env("AUDIT_CHECKPOINT_EVERY", "5"));
     Shop oslo = world.shop("ca-oslo", "ca", "530001");
     Shop bergen = world.shop("ca-bergen", "ca", "530002");
@@ -75,7 +76,9 @@ class ConsoleAuditorIT {
         browser.close();
       }
     } finally {
-      world.close();
+      if (world != null) {
+        world.close();
+      }
     }
   }
 

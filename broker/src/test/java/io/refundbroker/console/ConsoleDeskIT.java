@@ -39,6 +39,7 @@ class ConsoleDeskIT {
 
   @BeforeAll
   void start() {
+    Browser.requireChromium();
     world = RefundWorld.start();
     oslo = world.shop("cd-oslo", "cd", "550001");
     bergen = world.shop("cd-bergen", "cd", "550002");
@@ -58,7 +59,9 @@ class ConsoleDeskIT {
         browser.close();
       }
     } finally {
-      world.close();
+      if (world != null) {
+        world.close();
+      }
     }
   }
 

@@ -23,6 +23,7 @@ import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}) driven through
@@ -67,23 +68,37 @@ public final class Browser implements AutoCloseable {
     this.baseUrl = baseUrl;
   }
 
+  private static final Path CHROMIUM =
+      Path.of(System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium"));
+  private static final Path CHROMEDRIVER =
+      Path.of(System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver"));
+
+  /**
+   * Skips the calling test class (with a warning) when Chromium or chromedriver is missing, or
+   * fails it under {@code CI=true}. Call it first in {@code @BeforeAll}, before starting a broker.
+   */
+  public static void requireChromium() {
+    if (Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER)) {
+      return;
+    }
+    String message =
+        "the browser tests need Chromium and chromedriver ("
+            + CHROMIUM
+            + ", "
+            + CHROMEDRIVER
+            + "): apt-get install chromium chromium-driver";
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      throw new AssertionError(message);
+    }
+    LoggerFactory.getLogger(Browser.class).warn("skipping browser tests: {}", message);
+    Assumptions.abort("skipped: " + message);
+  }
+
   /** Starts Chromium for pages of {@code baseUrl}, or skips/fails when it is not installed. */
   public static Browser start(String baseUrl) {
-    Path chromium = Path.of(System.getenv().getOrDefault("CHROMIUM_BINARY", "/usr/bin/chromium"));
-    Path chromedriver =
-        Path.of(System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver"));
-    if (!Files.isExecutable(chromium) || !Files.isExecutable(chromedriver)) {
-      String message =
-          "the browser tests need Chromium and chromedriver ("
-              + chromium
-              + ", "
-              + chromedriver
-              + "): apt-get install chromium chromium-driver";
-      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-        throw new AssertionError(message);
-      }
-      Assumptions.abort("skipped: " + message);
-    }
+    requireChromium();
+    Path chromium = CHROMIUM;
+    Path chromedriver = CHROMEDRIVER;
     try {
       Path profile = Files.createTempDirectory("rb-chromium-profile");
       Path downloads = Files.createTempDirectory("rb-chromium-downloads");
