@@ -3,7 +3,6 @@ package io.refundbroker.credential;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.store.Store;
-import io.refundbroker.vipps.VippsApi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -13,7 +12,7 @@ class CredentialAgeTest {
   private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
   private static final Duration MAX = Duration.ofDays(365);
   private static final Store STORE =
-      new Store("s1", "c1", "Store 1", "123456", VippsApi.EPAYMENT, null, null, false, NOW, NOW);
+      new Store("s1", "c1", "Store 1", "123456", null, null, null, false, NOW, NOW);
 
   private static CredentialHistory history(Instant... written) {
     List<CredentialVersion> versions =
