@@ -10,6 +10,7 @@ import io.refundbroker.audit.CheckpointSigner;
 import io.refundbroker.audit.CheckpointVerticle;
 import io.refundbroker.audit.RefundLogRepository;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
+import io.refundbroker.auth.CallerRoutes;
 import io.refundbroker.auth.ClientAuthenticator;
 import io.refundbroker.auth.ClientRepository;
 import io.refundbroker.auth.ClientRoutes;
@@ -19,6 +20,9 @@ import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.BrokerConfig.ClientAuthMode;
 import io.refundbroker.config.BrokerConfig.TlsConfig;
 import io.refundbroker.config.BrokerConfig.VippsConfig;
+import io.refundbroker.console.ConsoleRoutes;
+import io.refundbroker.credential.CredentialAgeRoutes;
+import io.refundbroker.credential.CredentialAges;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
 import io.refundbroker.db.Database;
@@ -410,6 +414,8 @@ public final class BrokerApp {
     private String checkpointDeployment;
     private String tlsReloadDeployment;
     private final Readiness readiness;
+    private final CredentialAges credentialAges;
+    private final ConsoleRoutes console = ConsoleRoutes.fromClasspath();
     private final List<Runnable> onStop = new ArrayList<>();
 
     Components(
@@ -498,6 +504,9 @@ public final class BrokerApp {
               clock,
               config.audit().checkpointEvery(),
               config.audit().checkpointInterval());
+      this.credentialAges =
+          credentials.ages(stores, registry, clock, config.credentials().maxAge());
+      credentialAges.refresh();
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
       readiness.register("credentials", credentials::checkReady);
@@ -580,7 +589,11 @@ public final class BrokerApp {
       new RefundRoutes(refunds).mount(api);
       audits.mount(api);
       new OperationsRoutes(readiness, registry, contractText).mount(api);
-      return api.router();
+      new CallerRoutes().mount(api);
+      new CredentialAgeRoutes(credentialAges).mount(api);
+      Router router = api.router();
+      console.mount(router);
+      return router;
     }
 
     private Future<Void> databaseReady() {

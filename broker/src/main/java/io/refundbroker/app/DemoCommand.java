@@ -267,6 +267,12 @@ public final class DemoCommand implements Callable<Integer> {
       out.println("  export BERGEN=" + bergenToken);
       out.println("  export AUDITOR=" + auditorToken);
       out.println(
+          "  console:  " + base + "/console/  (sign in by pasting one of the tokens above:");
+      out.println(
+          "            ADMIN for stores, keys and clients; AUDITOR for the refund log, trail,");
+      out.println("            clearing, charts and events; OSLO or BERGEN for the store desk)");
+      out.println("  API docs: " + base + "/docs/");
+      out.println(
           "  curl -s " + base + "/v1/orders/" + ORDER_ID + " -H \"Authorization: Bearer $BERGEN\"");
       out.println(
           "  curl -s "

@@ -73,8 +73,12 @@ public record BrokerConfig(
   }
 
   /** The credential store in front of Vault or the local encrypted backend. */
+  /**
+   * Store credentials: where they live, how long reads are cached, and the age past which a store's
+   * keys are reported as due for rotation ({@code CREDENTIALS_MAX_AGE}).
+   */
   public record CredentialsConfig(
-      CredentialsBackend backend, Duration cacheTtl, Path localKeyFile) {}
+      CredentialsBackend backend, Duration cacheTtl, Path localKeyFile, Duration maxAge) {}
 
   /** HashiCorp Vault connection; only used with {@code CREDENTIALS_BACKEND=vault}. */
   public record VaultConfig(
@@ -222,7 +226,12 @@ public record BrokerConfig(
             env.enumeration("CREDENTIALS_BACKEND", defaultBackend, CredentialsBackend.class),
             env.duration(
                 "CREDENTIALS_CACHE_TTL", Duration.ofMinutes(5), Duration.ZERO, Duration.ofDays(1)),
-            env.path("LOCAL_KEK_FILE", dataDir.resolve("credentials.kek")));
+            env.path("LOCAL_KEK_FILE", dataDir.resolve("credentials.kek")),
+            env.duration(
+                "CREDENTIALS_MAX_AGE",
+                Duration.ofDays(365),
+                Duration.ofDays(1),
+                Duration.ofDays(3650)));
 
     VaultConfig vault =
         new VaultConfig(

@@ -1,5 +1,6 @@
 package io.refundbroker.credential;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
@@ -13,6 +14,7 @@ import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -112,6 +114,15 @@ public final class Credentials {
 
   public CredentialRoutes routes() {
     return new CredentialRoutes(service);
+  }
+
+  /**
+   * The age of every store's current keys, for admins and as Prometheus gauges in {@code registry};
+   * {@code maxAge} is {@code CREDENTIALS_MAX_AGE}.
+   */
+  public CredentialAges ages(
+      StoreService stores, MeterRegistry registry, Clock clock, Duration maxAge) {
+    return new CredentialAges(stores, backend, registry, clock, maxAge);
   }
 
   /** The broker's own secrets (CA key, audit MAC key), kept by the configured backend. */

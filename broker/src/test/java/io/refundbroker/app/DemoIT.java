@@ -38,7 +38,9 @@ class DemoIT {
           .contains("refund.succeeded")
           .contains("credentials version 1")
           .contains("verify: valid=true")
-          .contains("curl -s http://127.0.0.1:" + demo.launcher().app().httpPort() + "/v1/refunds");
+          .contains("curl -s http://127.0.0.1:" + demo.launcher().app().httpPort() + "/v1/refunds")
+          .contains("console:  http://127.0.0.1:" + demo.launcher().app().httpPort() + "/console/")
+          .contains("API docs: http://127.0.0.1:" + demo.launcher().app().httpPort() + "/docs/");
       List<LedgerEntry> ledger = demo.sandbox().sandbox().ledger();
       assertThat(ledger)
           .singleElement()

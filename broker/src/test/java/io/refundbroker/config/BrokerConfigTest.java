@@ -161,4 +161,22 @@ class BrokerConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("DATABASE_MIGRATION_URL needs DATABASE_URL");
   }
+
+  @Test
+  void credentialsMaxAgeDefaultsToAYearAndTakesDays() {
+    assertThat(parse().credentials().maxAge()).isEqualTo(Duration.ofDays(365));
+    assertThat(parse("CREDENTIALS_MAX_AGE", "90d").credentials().maxAge())
+        .isEqualTo(Duration.ofDays(90));
+    assertThat(parse("CREDENTIALS_MAX_AGE", "48h").credentials().maxAge())
+        .isEqualTo(Duration.ofDays(2));
+    assertThat(failure("CREDENTIALS_MAX_AGE", "1h").problems())
+        .singleElement()
+        .asString()
+        .startsWith("CREDENTIALS_MAX_AGE ")
+        .contains("between 1d and 3650d");
+    assertThat(failure("CREDENTIALS_MAX_AGE", "a year").problems())
+        .singleElement()
+        .asString()
+        .startsWith("CREDENTIALS_MAX_AGE ");
+  }
 }

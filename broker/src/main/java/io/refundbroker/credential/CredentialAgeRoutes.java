@@ -1,0 +1,38 @@
+package io.refundbroker.credential;
+
+import io.refundbroker.http.Api;
+import io.refundbroker.http.Responses;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.openapi.validation.RequestParameter;
+
+/** {@code GET /v1/admin/credentials}: every store's key version and age (never the keys). */
+public final class CredentialAgeRoutes {
+  private final CredentialAges ages;
+
+  public CredentialAgeRoutes(CredentialAges ages) {
+    this.ages = ages;
+  }
+
+  public void mount(Api api) {
+    api.operation("listCredentialAges", this::list);
+  }
+
+  private void list(RoutingContext ctx) {
+    RequestParameter chain = Api.validated(ctx).getQuery().get("chainId");
+    String chainId = chain == null || chain.isNull() ? null : chain.getString();
+    ages.list(chainId)
+        .onSuccess(
+            list -> {
+              JsonArray items = new JsonArray();
+              list.forEach(age -> items.add(age.toJson()));
+              Responses.ok(
+                  ctx,
+                  new JsonObject()
+                      .put("maxAgeSeconds", ages.maxAge().toSeconds())
+                      .put("stores", items));
+            })
+        .onFailure(ctx::fail);
+  }
+}
