@@ -24,6 +24,8 @@ import io.refundbroker.http.HttpVerticle;
 import io.refundbroker.http.OperationsRoutes;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.http.Readiness;
+import io.refundbroker.http.UploadSlots;
+import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.OrderImport;
 import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
@@ -285,6 +287,7 @@ public final class BrokerApp {
     private final WorkerExecutor auditWorker;
     private String checkpointDeployment;
     private final Readiness readiness;
+    private final UploadSlots uploads;
     private final List<Runnable> onStop = new ArrayList<>();
 
     Components(
@@ -311,6 +314,8 @@ public final class BrokerApp {
       IdempotencyRepository idempotency = new IdempotencyRepository();
       OrderResolver resolver = new OrderResolver(storeRepository, orderRepository);
       PaymentLookup payments = new PaymentLookup(credentials.provider(), vipps);
+      LookupQuota lookups = new LookupQuota(config.orders().lookupsPerMinute(), clock);
+      this.uploads = new UploadSlots(config.http().maxConcurrentUploads());
       Duration callBudget = callBudget(config.vipps());
       RefundRecorder recorder =
           new RefundRecorder(
@@ -323,7 +328,8 @@ public final class BrokerApp {
 
       this.clients = new ClientService(pool, new ClientRepository(), audit);
       this.stores = stores;
-      this.orders = new OrderService(pool, orderRepository, resolver, payments, audit, clock);
+      this.orders =
+          new OrderService(pool, orderRepository, resolver, payments, lookups, audit, clock);
       this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
       this.refunds =
           new RefundService(
@@ -332,6 +338,7 @@ public final class BrokerApp {
               orderRepository,
               resolver,
               payments,
+              lookups,
               refundRepository,
               idempotency,
               credentials.provider(),
@@ -393,7 +400,8 @@ public final class BrokerApp {
               contract,
               new BearerAuth(clients),
               config.http().maxBodyBytes(),
-              config.http().maxImportBytes());
+              config.http().maxImportBytes(),
+              uploads);
       new StoreRoutes(stores).mount(api);
       new ClientRoutes(clients).mount(api);
       credentials.routes().mount(api);

@@ -23,7 +23,8 @@ public record BrokerConfig(
     VaultConfig vault,
     AuditConfig audit,
     RefundConfig refunds,
-    SandboxConfig sandbox) {
+    SandboxConfig sandbox,
+    OrderConfig orders) {
 
   /** HTTP server settings. */
   public record HttpConfig(
@@ -32,6 +33,7 @@ public record BrokerConfig(
       int instances,
       int maxBodyBytes,
       int maxImportBytes,
+      int maxConcurrentUploads,
       Duration shutdownGrace,
       Optional<Secret> adminToken) {}
 
@@ -106,6 +108,12 @@ public record BrokerConfig(
   public record SandboxConfig(int port) {}
 
   /**
+   * Order look-ups: how many a client may make per minute that read a payment from Vipps with
+   * another store's keys (per broker instance).
+   */
+  public record OrderConfig(int lookupsPerMinute) {}
+
+  /**
    * Builds and validates the configuration.
    *
    * @throws ConfigException listing every invalid variable
@@ -131,6 +139,7 @@ public record BrokerConfig(
             env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
             env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
             env.integer("BROKER_MAX_IMPORT_BYTES", 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            env.integer("BROKER_MAX_CONCURRENT_UPLOADS", 2, 1, 64),
             env.duration(
                 "BROKER_SHUTDOWN_GRACE",
                 Duration.ofSeconds(30),
@@ -243,12 +252,14 @@ public record BrokerConfig(
 
     SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
 
+    OrderConfig orders = new OrderConfig(env.integer("ORDER_LOOKUPS_PER_MINUTE", 60, 1, 100_000));
+
     List<String> problems = env.problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
     return new BrokerConfig(
-        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox);
+        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox, orders);
   }
 
   private static Optional<DatabaseUrl> databaseUrl(Env env, String name) {
