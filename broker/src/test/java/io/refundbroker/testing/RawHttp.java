@@ -72,13 +72,26 @@ public final class RawHttp implements AutoCloseable {
 
   /**
    * Writes {@code total} body bytes in chunks until the server stops taking them (it closed the
-   * connection) or all are written.
+   * connection) or all are written. A socket write cannot time out, so a watchdog closes the socket
+   * after {@code within}.
    *
    * @return the body bytes the socket accepted
    */
-  public long sendBodyUntilRefused(long total, int chunk) {
+  public long sendBodyUntilRefused(long total, int chunk, Duration within) {
     byte[] block = new byte[chunk];
     java.util.Arrays.fill(block, (byte) 'x');
+    java.util.concurrent.atomic.AtomicBoolean timedOut =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.Timer watchdog = new java.util.Timer("raw-http-watchdog", true);
+    watchdog.schedule(
+        new java.util.TimerTask() {
+          @Override
+          public void run() {
+            timedOut.set(true);
+            close();
+          }
+        },
+        within.toMillis());
     try {
       while (bodyBytesSent < total) {
         int n = (int) Math.min(chunk, total - bodyBytesSent);
@@ -87,7 +100,12 @@ public final class RawHttp implements AutoCloseable {
       }
       out.flush();
     } catch (IOException refused) {
+      if (timedOut.get()) {
+        throw new AssertionError("the server was still taking the body after " + within, refused);
+      }
       // The server closed the connection: what was accepted so far is the answer.
+    } finally {
+      watchdog.cancel();
     }
     return bodyBytesSent;
   }
