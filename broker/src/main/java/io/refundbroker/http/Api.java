@@ -126,9 +126,18 @@ public final class Api {
             .setHandleFileUploads(false)
             .setMergeFormAttributes(false);
     // Vert.x Web wants a BodyHandler ahead of every other handler, which would read the body before
-    // authentication. Here it runs after the head checks: RequestHygiene paused the request, so no
-    // chunk is lost while they run, and the body handler resumes it.
-    route.addHandler(ctx -> body.handle(ctx));
+    // authentication. Here it runs after the head checks: RequestHygiene paused a request that
+    // announced a body, so no chunk is lost while they run, and the body handler resumes it. A
+    // request without one (no length, or "Content-Length: 0") may have ended meanwhile; there is
+    // nothing to read then.
+    route.addHandler(
+        ctx -> {
+          if (Bodies.expected(ctx.request())) {
+            body.handle(ctx);
+          } else {
+            ctx.next();
+          }
+        });
     if (BodyGate.declaredMediaTypes(operation).contains(JSON)) {
       route.addHandler(new JsonBodyRules());
     }

@@ -71,13 +71,12 @@ public final class Bodies {
    * ends).
    */
   static void discardThenClose(Vertx vertx, HttpServerRequest request) {
-    Closer closer = new Closer(request);
+    Closer closer = new Closer(vertx, request);
     if (request.isEnded()) {
       closer.close();
       return;
     }
     closer.timer = vertx.setTimer(LINGER_MILLIS, id -> closer.close());
-    closer.vertx = vertx;
     try {
       request
           .exceptionHandler(failure -> closer.close())
@@ -91,13 +90,14 @@ public final class Bodies {
 
   /** Closes one connection once; runs on the request's event loop only. */
   private static final class Closer {
+    private final Vertx vertx;
     private final HttpServerRequest request;
-    private Vertx vertx;
     private long timer = -1;
     private long discarded;
     private boolean closed;
 
-    Closer(HttpServerRequest request) {
+    Closer(Vertx vertx, HttpServerRequest request) {
+      this.vertx = vertx;
       this.request = request;
     }
 
@@ -113,7 +113,7 @@ public final class Bodies {
         return;
       }
       closed = true;
-      if (vertx != null && timer >= 0) {
+      if (timer >= 0) {
         vertx.cancelTimer(timer);
       }
       if (request.version() == HttpVersion.HTTP_2) {

@@ -92,6 +92,9 @@ public final class RequestHygiene implements Handler<RoutingContext> {
    * @return the decoded text, or null when it is malformed
    */
   static String decode(String raw, boolean plusIsSpace) {
+    if (plain(raw, plusIsSpace)) {
+      return raw;
+    }
     byte[] bytes = new byte[raw.length()];
     int n = 0;
     for (int i = 0; i < raw.length(); i++) {
@@ -127,5 +130,16 @@ public final class RequestHygiene implements Handler<RoutingContext> {
       return null;
     }
     return Text.firstControl(decoded, false) >= 0 ? null : decoded;
+  }
+
+  /** Visible ASCII without escapes decodes to itself (the usual case, without allocating). */
+  private static boolean plain(String raw, boolean plusIsSpace) {
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      if (c <= 0x20 || c >= 0x7F || c == '%' || (plusIsSpace && c == '+')) {
+        return false;
+      }
+    }
+    return true;
   }
 }

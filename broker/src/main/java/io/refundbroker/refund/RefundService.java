@@ -237,9 +237,12 @@ public final class RefundService {
   private Future<Prepared> gather(
       Principal principal, Store requesting, ResolvedOrder resolved, RefundRequest request) {
     Store origin = resolved.origin();
-    checkPerRefundLimit(requesting, request.amount());
     return open(origin, Side.ORIGIN)
-        .compose(open -> credentials.current(origin.msn()))
+        .compose(
+            open -> {
+              checkPerRefundLimit(requesting, request.amount());
+              return credentials.current(origin.msn());
+            })
         .compose(keys -> orderFromVipps(principal, resolved, keys))
         .map(
             vippsOrder ->

@@ -202,6 +202,30 @@ class RequestHandlingIT {
     assertProblem(latin1, 415, "UNSUPPORTED_MEDIA_TYPE");
   }
 
+  @Test
+  void aRequestAnnouncingAnEmptyBodyIsServed() {
+    // java.net.http sends "Content-Length: 0" with an empty GET; the body step must not wait for
+    // it.
+    HttpResult result =
+        RawHttp.exchange(
+            broker.port(),
+            RawHttp.head(
+                "GET /v1/admin/stores HTTP/1.1", admin(), "Content-Length: 0", "Connection: close"),
+            null);
+    assertThat(result.status()).as(result.toString()).isEqualTo(200);
+    HttpResult empty =
+        RawHttp.exchange(
+            broker.port(),
+            RawHttp.head(
+                "POST /v1/admin/stores HTTP/1.1",
+                admin(),
+                "Content-Type: application/json",
+                "Content-Length: 0",
+                "Connection: close"),
+            null);
+    assertProblem(empty, 400, empty.code());
+  }
+
   private HttpResult importCsv(String csv) {
     return broker.send(
         HttpMethod.POST,
