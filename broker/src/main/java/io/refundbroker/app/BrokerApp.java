@@ -33,6 +33,8 @@ import io.refundbroker.http.ProblemException;
 import io.refundbroker.http.Readiness;
 import io.refundbroker.http.ServerTls;
 import io.refundbroker.http.TlsReloadVerticle;
+import io.refundbroker.http.UploadSlots;
+import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.OrderImport;
 import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
@@ -416,6 +418,7 @@ public final class BrokerApp {
     private final Readiness readiness;
     private final CredentialAges credentialAges;
     private final ConsoleRoutes console = ConsoleRoutes.fromClasspath();
+    private final UploadSlots uploads;
     private final List<Runnable> onStop = new ArrayList<>();
 
     Components(
@@ -448,6 +451,8 @@ public final class BrokerApp {
       IdempotencyRepository idempotency = new IdempotencyRepository();
       OrderResolver resolver = new OrderResolver(storeRepository, orderRepository);
       PaymentLookup payments = new PaymentLookup(credentials.provider(), vipps);
+      LookupQuota lookups = new LookupQuota(config.orders().lookupsPerMinute(), clock);
+      this.uploads = new UploadSlots(config.http().maxConcurrentUploads());
       Duration callBudget = callBudget(config.vipps());
       RefundRecorder recorder =
           new RefundRecorder(
@@ -462,7 +467,8 @@ public final class BrokerApp {
           new ClientService(
               pool, new ClientRepository(), audit, clientCa, config.tls().clientCertValidity());
       this.stores = stores;
-      this.orders = new OrderService(pool, orderRepository, resolver, payments, audit, clock);
+      this.orders =
+          new OrderService(pool, orderRepository, resolver, payments, lookups, audit, clock);
       this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
       this.refunds =
           new RefundService(
@@ -471,6 +477,7 @@ public final class BrokerApp {
               orderRepository,
               resolver,
               payments,
+              lookups,
               refundRepository,
               idempotency,
               credentials.provider(),
@@ -581,7 +588,8 @@ public final class BrokerApp {
               contract,
               new ClientAuthenticator(clients, config.tls().clientAuth()),
               config.http().maxBodyBytes(),
-              config.http().maxImportBytes());
+              config.http().maxImportBytes(),
+              uploads);
       new StoreRoutes(stores).mount(api);
       new ClientRoutes(clients).mount(api);
       credentials.routes().mount(api);

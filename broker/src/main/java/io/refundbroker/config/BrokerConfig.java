@@ -24,7 +24,8 @@ public record BrokerConfig(
     AuditConfig audit,
     RefundConfig refunds,
     SandboxConfig sandbox,
-    TlsConfig tls) {
+    TlsConfig tls,
+    OrderConfig orders) {
 
   /** HTTP server settings. */
   public record HttpConfig(
@@ -33,6 +34,7 @@ public record BrokerConfig(
       int instances,
       int maxBodyBytes,
       int maxImportBytes,
+      int maxConcurrentUploads,
       Duration shutdownGrace,
       Optional<Secret> adminToken) {}
 
@@ -138,6 +140,12 @@ public record BrokerConfig(
   }
 
   /**
+   * Order look-ups: how many a client may make per minute that read a payment from Vipps with
+   * another store's keys (per broker instance).
+   */
+  public record OrderConfig(int lookupsPerMinute) {}
+
+  /**
    * Builds and validates the configuration.
    *
    * @throws ConfigException listing every invalid variable
@@ -162,6 +170,7 @@ public record BrokerConfig(
             env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
             env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
             env.integer("BROKER_MAX_IMPORT_BYTES", 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+            env.integer("BROKER_MAX_CONCURRENT_UPLOADS", 2, 1, 64),
             env.duration(
                 "BROKER_SHUTDOWN_GRACE",
                 Duration.ofSeconds(30),
@@ -280,13 +289,25 @@ public record BrokerConfig(
     SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
 
     checkPlaintextExposure(env, http.host(), tls);
+    OrderConfig orders = new OrderConfig(env.integer("ORDER_LOOKUPS_PER_MINUTE", 60, 1, 100_000));
 
     List<String> problems = env.problems();
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
     return new BrokerConfig(
-        http, dataDir, database, log, vipps, credentials, vault, audit, refunds, sandbox, tls);
+        http,
+        dataDir,
+        database,
+        log,
+        vipps,
+        credentials,
+        vault,
+        audit,
+        refunds,
+        sandbox,
+        tls,
+        orders);
   }
 
   // ---- TLS and client certificates (README: Security → Transport and client identity) ----

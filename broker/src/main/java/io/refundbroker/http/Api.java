@@ -20,16 +20,30 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Binds handlers to the operations of the contract ({@code openapi.yaml}). Every operation gets the
- * same chain: body (with a size limit) → authentication and role check from the operation's {@code
- * x-roles} → validation against the contract → the feature's handler. {@link #router()} refuses to
- * build while any operation lacks a handler, so the broker cannot start with a half-implemented
- * contract.
+ * Binds handlers to the operations of the contract ({@code openapi.yaml}). Every request first
+ * passes the root checks — request id, access log, {@link RequestHygiene} (header values, path and
+ * query well-formed; the body held back) — and then its operation's chain:
+ *
+ * <ol>
+ *   <li>authentication and the role check from the operation's {@code x-roles} ({@link
+ *       Authenticator}), from the request head alone: nothing of the body has been read;
+ *   <li>{@link BodyGate}: content type (415), announced size (413), an upload slot for {@code
+ *       x-large-body} operations (503);
+ *   <li>reading the body, within the operation's size limit (413);
+ *   <li>{@link JsonBodyRules} for JSON bodies (strict JSON, no control characters or unpaired
+ *       surrogates in any string);
+ *   <li>validation against the contract;
+ *   <li>the feature's handler.
+ * </ol>
+ *
+ * <p>{@link #router()} refuses to build while any operation lacks a handler, so the broker cannot
+ * start with a half-implemented contract.
  */
 public final class Api {
   public static final String CONTRACT = "openapi.yaml";
   private static final String ROLES_EXTENSION = "x-roles";
   private static final String LARGE_BODY_EXTENSION = "x-large-body";
+  private static final String JSON = "application/json";
 
   private final OpenAPIContract contract;
   private final RouterBuilder builder;
@@ -38,22 +52,32 @@ public final class Api {
   private final RequestExtractor extractor = RequestExtractor.withBodyHandler();
   private final int maxBodyBytes;
   private final int maxLargeBodyBytes;
+  private final UploadSlots uploads;
   private final Set<String> bound = new LinkedHashSet<>();
 
+  /**
+   * @param authenticator decides from the request head (headers, connection) alone; it must not
+   *     read the body, which is held back until it has passed
+   * @param uploads the slots shared by every router of the process for {@code x-large-body}
+   *     operations
+   */
   public Api(
       Vertx vertx,
       OpenAPIContract contract,
       Authenticator authenticator,
       int maxBodyBytes,
-      int maxLargeBodyBytes) {
+      int maxLargeBodyBytes,
+      UploadSlots uploads) {
     this.contract = contract;
     this.builder = RouterBuilder.create(vertx, contract, extractor);
     this.authenticator = authenticator;
     this.validator = RequestValidator.create(vertx, CachingContract.of(contract));
     this.maxBodyBytes = maxBodyBytes;
     this.maxLargeBodyBytes = maxLargeBodyBytes;
+    this.uploads = uploads;
     builder.rootHandler(new RequestIds());
     builder.rootHandler(new AccessLog());
+    builder.rootHandler(new RequestHygiene());
   }
 
   /**
@@ -89,14 +113,33 @@ public final class Api {
     }
     Operation operation = route.getOperation();
     route.setDoSecurity(false).setDoValidation(false);
-    boolean large = Boolean.TRUE.equals(operation.getExtensions().get(LARGE_BODY_EXTENSION));
-    route.addHandler(
-        BodyHandler.create(false)
-            .setBodyLimit(large ? maxLargeBodyBytes : maxBodyBytes)
-            .setHandleFileUploads(false));
     Set<String> roles = roles(operation);
     if (!roles.isEmpty()) {
       route.addHandler(authenticator.requireAnyOf(roles));
+    }
+    boolean large = Boolean.TRUE.equals(operation.getExtensions().get(LARGE_BODY_EXTENSION));
+    int limit = large ? maxLargeBodyBytes : maxBodyBytes;
+    route.addHandler(new BodyGate(operation, limit, large ? uploads : null));
+    BodyHandler body =
+        BodyHandler.create(false)
+            .setBodyLimit(limit)
+            .setHandleFileUploads(false)
+            .setMergeFormAttributes(false);
+    // Vert.x Web wants a BodyHandler ahead of every other handler, which would read the body before
+    // authentication. Here it runs after the head checks: RequestHygiene paused a request that
+    // announced a body, so no chunk is lost while they run, and the body handler resumes it. A
+    // request without one (no length, or "Content-Length: 0") may have ended meanwhile; there is
+    // nothing to read then.
+    route.addHandler(
+        ctx -> {
+          if (Bodies.expected(ctx.request())) {
+            body.handle(ctx);
+          } else {
+            ctx.next();
+          }
+        });
+    if (BodyGate.declaredMediaTypes(operation).contains(JSON)) {
+      route.addHandler(new JsonBodyRules());
     }
     route.addHandler(validation(operation));
     route.addHandler(handler);
@@ -122,6 +165,8 @@ public final class Api {
     Router router = builder.createRouter();
     FailureHandler failures = new FailureHandler();
     router.route().failureHandler(failures);
+    // The root checks refuse what the router cannot decode; this is the safety net behind them.
+    router.errorHandler(400, ctx -> Problems.write(ctx, FailureHandler.forStatus(400)));
     router.errorHandler(404, ctx -> Problems.write(ctx, FailureHandler.forStatus(404)));
     router.errorHandler(405, ctx -> Problems.write(ctx, FailureHandler.forStatus(405)));
     router.errorHandler(500, failures);

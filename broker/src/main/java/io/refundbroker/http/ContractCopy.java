@@ -13,6 +13,10 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * media types it cannot validate are dropped, and so are the {@code mutualTLS} alternatives of
  * {@code security} — client certificates are checked by the broker's {@link Authenticator}, and the
  * router would otherwise put an authentication handler of its own in front of every operation.
+ * Every schema {@code pattern} ending in {@code $} ends in {@code \z} instead. The contract's
+ * patterns are ECMA-262 regular expressions, where {@code $} matches only at the end of the text;
+ * the validator runs them as Java regular expressions, where {@code $} also matches before a final
+ * line break, so {@code "oslo-1\n"} would pass {@code ^[A-Za-z0-9._-]+$}.
  */
 final class ContractCopy {
   private static final Set<String> ROUTER_MEDIA_TYPES =
@@ -47,6 +51,7 @@ final class ContractCopy {
       }
     }
     stripResponses(components.getJsonObject("responses"));
+    anchorPatterns(contract);
     return contract;
   }
 
@@ -94,6 +99,34 @@ final class ContractCopy {
         response.remove("content");
       }
     }
+  }
+
+  /** Rewrites a final {@code $} of every {@code pattern} to {@code \z} (end of input only). */
+  private static void anchorPatterns(Object node) {
+    if (node instanceof JsonObject object) {
+      for (String key : object.fieldNames()) {
+        Object value = object.getValue(key);
+        if (key.equals("pattern") && value instanceof String pattern) {
+          object.put(key, anchored(pattern));
+        } else {
+          anchorPatterns(value);
+        }
+      }
+    } else if (node instanceof io.vertx.core.json.JsonArray array) {
+      array.forEach(ContractCopy::anchorPatterns);
+    }
+  }
+
+  static String anchored(String pattern) {
+    if (!pattern.endsWith("$")) {
+      return pattern;
+    }
+    int backslashes = 0;
+    for (int i = pattern.length() - 2; i >= 0 && pattern.charAt(i) == '\\'; i--) {
+      backslashes++;
+    }
+    // An escaped dollar ("\$") is a literal character, not an anchor.
+    return backslashes % 2 == 1 ? pattern : pattern.substring(0, pattern.length() - 1) + "\\z";
   }
 
   /** SnakeYAML yields Integer keys for HTTP statuses; JSON wants strings throughout. */

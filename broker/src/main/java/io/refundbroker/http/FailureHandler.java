@@ -2,6 +2,7 @@ package io.refundbroker.http;
 
 import io.refundbroker.db.SqlErrors;
 import io.vertx.core.Handler;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
@@ -20,13 +21,22 @@ import org.slf4j.LoggerFactory;
  * {@code application/problem+json} response: {@link ProblemException}s as they are, contract
  * validation errors as 400/415 with the offending member named, unknown failures as a 500 without
  * detail. 5xx are logged with their stack, 4xx without. Nothing from SQL, Vault, Vipps or a stack
- * trace ever reaches the caller.
+ * trace ever reaches the caller. A client that hung up before its answer (e.g. in the middle of
+ * sending a body) is not a failure of the broker: nothing is written and it is logged at DEBUG,
+ * without a stack; the access log records it as status 499.
  */
 public final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
 
   @Override
   public void handle(RoutingContext ctx) {
+    if (clientGone(ctx)) {
+      LOG.atDebug()
+          .setMessage("client closed the connection before the answer")
+          .addKeyValue("requestId", RequestIds.of(ctx))
+          .log();
+      return;
+    }
     Throwable failure = ctx.failure() == null ? null : SqlErrors.translate(ctx.failure());
     ProblemException problem = toProblem(ctx, failure);
     if (problem.status() >= 500) {
@@ -47,6 +57,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
           .log();
     }
     Problems.write(ctx, problem);
+  }
+
+  /** The connection closed under the request: there is nobody to answer. */
+  private static boolean clientGone(RoutingContext ctx) {
+    return ctx.failure() instanceof HttpClosedException
+        || (ctx.failure() == null && ctx.response().closed());
   }
 
   static ProblemException toProblem(RoutingContext ctx, Throwable failure) {
@@ -93,12 +109,14 @@ public final class FailureHandler implements Handler<RoutingContext> {
               "PAYLOAD_TOO_LARGE",
               "Payload too large",
               "The request body is larger than this endpoint accepts.");
+      case 414 -> InvalidRequests.uriTooLong();
       case 415 ->
           new ProblemException(
               415,
               "UNSUPPORTED_MEDIA_TYPE",
               "Unsupported media type",
               "Send the body as application/json.");
+      case 431 -> InvalidRequests.headersTooLarge();
       default ->
           status >= 500 || status < 400
               ? internal()

@@ -50,6 +50,7 @@ public final class HttpVerticle extends VerticleBase {
     return vertx
         .createHttpServer(options)
         .requestHandler(router)
+        .invalidRequestHandler(new InvalidRequests())
         .listen()
         .onSuccess(listening -> server = listening);
   }

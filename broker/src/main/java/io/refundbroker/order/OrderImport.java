@@ -31,7 +31,8 @@ import java.util.stream.Collectors;
  * Bulk import of past orders from CSV ({@code storeId,orderId,amount,currency,capturedAt}, a header
  * row first; amounts in minor units; capturedAt an ISO-8601 UTC time or empty). Valid rows are
  * imported in one transaction; every other row is reported with its line number and the reason, and
- * nothing is written for it.
+ * nothing is written for it. A row whose order id carries another store's order-id prefix is
+ * refused ({@code ORDER_ID_RESERVED}), as a registration is (see {@link OrderResolver}).
  */
 public final class OrderImport {
   static final List<String> HEADER =
@@ -93,13 +94,15 @@ public final class OrderImport {
             all -> {
               Map<String, Store> byId =
                   all.stream().collect(Collectors.toMap(Store::storeId, Function.identity()));
+              Map<String, List<Store>> byChain =
+                  all.stream().collect(Collectors.groupingBy(Store::chainId));
               List<Rejection> rejected = new ArrayList<>();
               List<Row> valid = new ArrayList<>();
               int rows = 0;
               for (int i = 1; i < lines.size(); i++) {
                 if (!lines.get(i).isBlank()) {
                   rows++;
-                  parse(i + 1, lines.get(i), byId, caller, valid, rejected);
+                  parse(i + 1, lines.get(i), byId, byChain, caller, valid, rejected);
                 }
               }
               int dataRows = rows;
@@ -183,6 +186,7 @@ public final class OrderImport {
       int line,
       String text,
       Map<String, Store> stores,
+      Map<String, List<Store>> chains,
       Caller caller,
       List<Row> valid,
       List<Rejection> rejected) {
@@ -203,6 +207,10 @@ public final class OrderImport {
     String currency = cells[3].trim().toUpperCase(Locale.ROOT);
     String capturedAt = cells[4].trim();
     Store store = stores.get(storeId);
+    Store prefixOwner =
+        store == null
+            ? null
+            : OrderResolver.prefixOwner(chains.get(store.chainId()), storeId, orderId);
     String problem = null;
     String code = "CSV_ROW_INVALID";
     if (store == null) {
@@ -210,6 +218,14 @@ public final class OrderImport {
       problem = "no store has storeId '" + storeId + "'";
     } else if (!ORDER_ID.matcher(orderId).matches()) {
       problem = "orderId must be 1-50 letters, digits or '-'";
+    } else if (prefixOwner != null) {
+      code = "ORDER_ID_RESERVED";
+      problem =
+          "orderId starts with the order-id prefix '"
+              + prefixOwner.orderIdPrefix()
+              + "' of store '"
+              + prefixOwner.storeId()
+              + "'";
     } else if (!AMOUNT.matcher(amount).matches() || Long.parseLong(amount) == 0) {
       problem = "amount must be a positive integer in minor units (øre/cent), e.g. 49900";
     } else if (!Money.CURRENCIES.contains(currency)) {

@@ -7,16 +7,25 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Finds the origin store of an order id within one chain: the registered order index first, then
- * the stores' order-id prefixes (Vipps recommends prefixing references with the MSN). The cashier
- * never supplies an MSN; {@code originStoreId} only picks among the chain's stores. An order of
- * another chain is indistinguishable from a missing one.
+ * Finds the origin store of an order id within one chain, from the registered orders and the
+ * stores' order-id prefixes (Vipps recommends prefixing references with the MSN). The cashier never
+ * supplies an MSN; {@code originStoreId} only picks among the chain's stores. An order of another
+ * chain is indistinguishable from a missing one.
+ *
+ * <p>A store's {@code orderIdPrefix} reserves the ids that carry it: no other store of the chain
+ * may register such an id ({@link #checkNotReserved}, 409 {@code ORDER_ID_RESERVED}), or it could
+ * take over the prefix owner's payments (the owner's refunds would be resolved to the squatter).
+ * The candidates for an id are every store that registered it and every store whose prefix it
+ * carries; one candidate is the origin, several are 409 {@code ORDER_AMBIGUOUS} — so a registration
+ * made before the rule existed, or before the sibling set its prefix, never silently wins.
  */
 public final class OrderResolver {
   private final StoreRepository stores;
@@ -62,25 +71,75 @@ public final class OrderResolver {
 
   private static Future<ResolvedOrder> choose(
       List<Order> registered, List<Store> chainStores, Map<String, Store> byId, String orderId) {
-    if (registered.size() == 1) {
-      Order order = registered.get(0);
-      return Future.succeededFuture(new ResolvedOrder(byId.get(order.storeId()), orderId, order));
+    Map<String, Store> candidates = new TreeMap<>();
+    Map<String, Order> orders = new HashMap<>();
+    for (Order order : registered) {
+      candidates.put(order.storeId(), byId.get(order.storeId()));
+      orders.put(order.storeId(), order);
     }
-    if (registered.size() > 1) {
-      return Future.failedFuture(
-          ambiguous(orderId, registered.stream().map(o -> byId.get(o.storeId())).toList()));
+    for (Store store : chainStores) {
+      if (carriesPrefix(store, orderId)) {
+        candidates.put(store.storeId(), store);
+      }
     }
-    List<Store> byPrefix =
-        chainStores.stream()
-            .filter(s -> s.orderIdPrefix() != null && orderId.startsWith(s.orderIdPrefix()))
-            .toList();
-    if (byPrefix.size() == 1) {
-      return Future.succeededFuture(new ResolvedOrder(byPrefix.get(0), orderId, null));
+    if (candidates.isEmpty()) {
+      return Future.failedFuture(notFound(orderId));
     }
-    if (byPrefix.size() > 1) {
-      return Future.failedFuture(ambiguous(orderId, byPrefix));
+    if (candidates.size() > 1) {
+      return Future.failedFuture(ambiguous(orderId, List.copyOf(candidates.values())));
     }
-    return Future.failedFuture(notFound(orderId));
+    Store origin = candidates.values().iterator().next();
+    return Future.succeededFuture(new ResolvedOrder(origin, orderId, orders.get(origin.storeId())));
+  }
+
+  /**
+   * Refuses an order id of {@code storeId} that carries the {@code orderIdPrefix} of another store
+   * of the chain.
+   *
+   * @return fails with 409 {@code ORDER_ID_RESERVED} naming the prefix's store
+   */
+  public Future<Void> checkNotReserved(
+      SqlClient sql, String chainId, String storeId, String orderId) {
+    return stores
+        .list(sql, chainId)
+        .compose(
+            chainStores -> {
+              Store owner = prefixOwner(chainStores, storeId, orderId);
+              return owner == null
+                  ? Future.succeededFuture()
+                  : Future.failedFuture(reserved(orderId, owner));
+            });
+  }
+
+  /**
+   * The store among {@code chainStores}, other than {@code storeId}, whose {@code orderIdPrefix}
+   * {@code orderId} carries; null when there is none.
+   */
+  static Store prefixOwner(List<Store> chainStores, String storeId, String orderId) {
+    for (Store store : chainStores) {
+      if (!store.storeId().equals(storeId) && carriesPrefix(store, orderId)) {
+        return store;
+      }
+    }
+    return null;
+  }
+
+  private static boolean carriesPrefix(Store store, String orderId) {
+    return store.orderIdPrefix() != null && orderId.startsWith(store.orderIdPrefix());
+  }
+
+  static ProblemException reserved(String orderId, Store owner) {
+    return ProblemException.conflict(
+            "ORDER_ID_RESERVED",
+            "Order id '"
+                + orderId
+                + "' starts with the order-id prefix '"
+                + owner.orderIdPrefix()
+                + "' of store '"
+                + owner.storeId()
+                + "'; only that store's sales may use it. Register the sale under your own"
+                + " store's order ids.")
+        .with("ownerStoreId", owner.storeId());
   }
 
   static ProblemException notFound(String orderId) {
@@ -99,8 +158,9 @@ public final class OrderResolver {
             "ORDER_AMBIGUOUS",
             "Order '"
                 + orderId
-                + "' exists in several stores of your chain; repeat the request with"
-                + " \"originStoreId\" set to one of the candidates.")
+                + "' belongs to several stores of your chain (registered there or carrying"
+                + " their order-id prefix); repeat the request with \"originStoreId\" set to"
+                + " one of the candidates.")
         .with("candidates", list);
   }
 }

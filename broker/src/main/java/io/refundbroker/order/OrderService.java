@@ -6,6 +6,7 @@ import io.refundbroker.auth.Caller;
 import io.refundbroker.auth.Principal;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.money.Money;
+import io.refundbroker.store.Store;
 import io.refundbroker.vipps.PaymentSnapshot;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +27,7 @@ public final class OrderService {
   private final OrderRepository orders;
   private final OrderResolver resolver;
   private final PaymentLookup payments;
+  private final LookupQuota lookups;
   private final AuditLog audit;
   private final Clock clock;
 
@@ -34,12 +36,14 @@ public final class OrderService {
       OrderRepository orders,
       OrderResolver resolver,
       PaymentLookup payments,
+      LookupQuota lookups,
       AuditLog audit,
       Clock clock) {
     this.pool = pool;
     this.orders = orders;
     this.resolver = resolver;
     this.payments = payments;
+    this.lookups = lookups;
     this.audit = audit;
     this.clock = clock;
   }
@@ -51,7 +55,8 @@ public final class OrderService {
    * Registers a completed sale of the caller's store. The same sale again is a no-op.
    *
    * @return the order; fails with 409 {@code ORDER_CONFLICT} when the store already registered this
-   *     order id with other data, 400 {@code CAPTURED_IN_FUTURE}
+   *     order id with other data, 409 {@code ORDER_ID_RESERVED} when the id carries another store's
+   *     order-id prefix, 400 {@code CAPTURED_IN_FUTURE}
    */
   public Future<Registration> register(
       Caller caller, String orderId, Money amount, Instant capturedAt) {
@@ -70,8 +75,9 @@ public final class OrderService {
             storeId, orderId, amount, captured, "REGISTERED", caller.principal().clientId(), null);
     return pool.withTransaction(
         tx ->
-            orders
-                .insertIfAbsent(tx, draft)
+            resolver
+                .checkNotReserved(tx, caller.principal().chainId(), storeId, orderId)
+                .compose(free -> orders.insertIfAbsent(tx, draft))
                 .compose(
                     inserted -> {
                       if (inserted != null) {
@@ -117,23 +123,29 @@ public final class OrderService {
    * amounts (read with the origin store's credentials, briefly cached) minus refunds still in
    * flight here.
    *
-   * @return the view; fails with 404 {@code ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 503
-   *     {@code CREDENTIALS_UNAVAILABLE} or a Vipps problem
+   * @return the view; fails with 404 {@code ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 429
+   *     {@code TOO_MANY_LOOKUPS} (another store's payment, over the caller's {@link LookupQuota}),
+   *     503 {@code CREDENTIALS_UNAVAILABLE} or a Vipps problem
    */
   public Future<JsonObject> view(Caller caller, String orderId, String originStoreId) {
     Principal principal = caller.principal();
     principal.requireStore();
     return resolver
         .resolve(pool, principal.chainId(), orderId, originStoreId)
+        .compose(resolved -> read(principal, resolved));
+  }
+
+  /** The payment from Vipps (within the caller's look-up quota) and what is in flight here. */
+  private Future<JsonObject> read(Principal principal, ResolvedOrder resolved) {
+    Store origin = resolved.origin();
+    return lookups
+        .take(principal, origin)
+        .compose(allowed -> payments.snapshot(origin, resolved.orderId()))
         .compose(
-            resolved ->
-                payments
-                    .snapshot(resolved.origin(), orderId)
-                    .compose(
-                        snapshot ->
-                            orders
-                                .reserved(pool, resolved.origin().storeId(), orderId)
-                                .map(reserved -> describe(resolved, snapshot, reserved))));
+            snapshot ->
+                orders
+                    .reserved(pool, origin.storeId(), resolved.orderId())
+                    .map(reserved -> describe(resolved, snapshot, reserved)));
   }
 
   private JsonObject describe(

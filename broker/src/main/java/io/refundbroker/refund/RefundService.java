@@ -11,6 +11,7 @@ import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.db.SqlErrors;
 import io.refundbroker.http.ProblemException;
 import io.refundbroker.money.Money;
+import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.Order;
 import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
@@ -35,6 +36,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,12 +45,13 @@ import org.slf4j.LoggerFactory;
  * The broker's main job: Store B refunds an order bought in Store A, with Store A's credentials,
  * exactly once and never above what was captured.
  *
- * <p>The flow: replay or refuse a reused idempotency key; resolve the origin store within the
- * caller's chain; check it is not frozen and the caller's limits; fetch the origin store's keys
- * (failing closed before anything is written); then ONE transaction locks the order, checks the
- * amount against captured − (succeeded + pending + unknown), claims the idempotency key, inserts
- * the refund as PENDING and appends its audit event — committed before Vipps is called. The Vipps
- * answer is recorded by {@link RefundRecorder}; anything not known for sure is left to the {@link
+ * <p>The flow: replay or refuse a reused idempotency key; check the requesting store is not frozen;
+ * resolve the origin store within the caller's chain; check it is not frozen and the caller's
+ * limits; fetch the origin store's keys (failing closed before anything is written); then ONE
+ * transaction checks again that neither store is frozen, locks the order, checks the amount against
+ * captured − (succeeded + pending + unknown), claims the idempotency key, inserts the refund as
+ * PENDING and appends its audit event — committed before Vipps is called. The Vipps answer is
+ * recorded by {@link RefundRecorder}; anything not known for sure is left to the {@link
  * RefundReconciler}.
  */
 public final class RefundService {
@@ -61,6 +64,7 @@ public final class RefundService {
   private final OrderRepository orders;
   private final OrderResolver resolver;
   private final PaymentLookup payments;
+  private final LookupQuota lookups;
   private final RefundRepository refunds;
   private final IdempotencyRepository idempotency;
   private final CredentialProvider credentials;
@@ -99,6 +103,7 @@ public final class RefundService {
       OrderRepository orders,
       OrderResolver resolver,
       PaymentLookup payments,
+      LookupQuota lookups,
       RefundRepository refunds,
       IdempotencyRepository idempotency,
       CredentialProvider credentials,
@@ -113,6 +118,7 @@ public final class RefundService {
     this.orders = orders;
     this.resolver = resolver;
     this.payments = payments;
+    this.lookups = lookups;
     this.refunds = refunds;
     this.idempotency = idempotency;
     this.credentials = credentials;
@@ -128,11 +134,12 @@ public final class RefundService {
    * Requests a refund on behalf of the caller's store.
    *
    * @return the refund (SUCCEEDED, PENDING or UNKNOWN); fails with a problem: 404 {@code
-   *     ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 403 {@code STORE_FROZEN}, 422 {@code
-   *     REFUND_EXCEEDS_REFUNDABLE} / {@code LIMIT_EXCEEDED} / {@code CURRENCY_MISMATCH} / {@code
-   *     IDEMPOTENCY_KEY_REUSED} / {@code REFUND_WINDOW_PASSED}, 409 {@code REQUEST_IN_FLIGHT}, 429
-   *     {@code TOO_MANY_REFUNDS}, 503 {@code CREDENTIALS_UNAVAILABLE}, or the problem of a refund
-   *     Vipps refused
+   *     ORDER_NOT_FOUND}, 409 {@code ORDER_AMBIGUOUS}, 403 {@code STORE_FROZEN} (the requesting or
+   *     the origin store), 429 {@code TOO_MANY_LOOKUPS} (an unregistered order of another store,
+   *     over the client's {@link LookupQuota}), 422 {@code REFUND_EXCEEDS_REFUNDABLE} / {@code
+   *     LIMIT_EXCEEDED} / {@code CURRENCY_MISMATCH} / {@code IDEMPOTENCY_KEY_REUSED} / {@code
+   *     REFUND_WINDOW_PASSED}, 409 {@code REQUEST_IN_FLIGHT}, 429 {@code TOO_MANY_REFUNDS}, 503
+   *     {@code CREDENTIALS_UNAVAILABLE}, or the problem of a refund Vipps refused
    */
   public Future<Reply> request(Caller caller, String idempotencyKey, RefundRequest request) {
     Principal principal = caller.principal();
@@ -216,42 +223,46 @@ public final class RefundService {
   }
 
   private Future<Prepared> prepare(Principal principal, RefundRequest request) {
-    return resolver
-        .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
+    return stores
+        .find(pool, principal.storeId())
+        .compose(requesting -> open(requesting, Side.REQUESTING))
         .compose(
-            resolved -> {
-              Store origin = resolved.origin();
-              if (origin.frozen()) {
-                return Future.failedFuture(frozen(origin));
-              }
-              return stores
-                  .find(pool, principal.storeId())
-                  .compose(
-                      requesting -> {
-                        checkPerRefundLimit(requesting, request.amount());
-                        return credentials
-                            .current(origin.msn())
-                            .compose(keys -> orderFromVipps(resolved, keys))
-                            .map(
-                                vippsOrder ->
-                                    new Prepared(
-                                        requesting,
-                                        resolved,
-                                        vippsOrder.credentials(),
-                                        vippsOrder.order()));
-                      });
-            });
+            requesting ->
+                resolver
+                    .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
+                    .compose(resolved -> gather(principal, requesting, resolved, request)));
+  }
+
+  /** With both stores known: the caller's per-refund limit, the origin's keys and order. */
+  private Future<Prepared> gather(
+      Principal principal, Store requesting, ResolvedOrder resolved, RefundRequest request) {
+    Store origin = resolved.origin();
+    return open(origin, Side.ORIGIN)
+        .compose(
+            open -> {
+              checkPerRefundLimit(requesting, request.amount());
+              return credentials.current(origin.msn());
+            })
+        .compose(keys -> orderFromVipps(principal, resolved, keys))
+        .map(
+            vippsOrder ->
+                new Prepared(requesting, resolved, vippsOrder.credentials(), vippsOrder.order()));
   }
 
   private record KeysAndOrder(StoreCredentials credentials, Order order) {}
 
-  /** For an order the broker has not seen (resolved by prefix), its captured amount from Vipps. */
-  private Future<KeysAndOrder> orderFromVipps(ResolvedOrder resolved, StoreCredentials keys) {
+  /**
+   * For an order the broker has not seen (resolved by prefix), its captured amount from Vipps —
+   * read with the origin store's keys, so within the caller's look-up quota.
+   */
+  private Future<KeysAndOrder> orderFromVipps(
+      Principal principal, ResolvedOrder resolved, StoreCredentials keys) {
     if (resolved.order() != null) {
       return Future.succeededFuture(new KeysAndOrder(keys, null));
     }
-    return payments
-        .snapshot(resolved.origin(), resolved.orderId())
+    return lookups
+        .take(principal, resolved.origin())
+        .compose(allowed -> payments.snapshot(resolved.origin(), resolved.orderId()))
         .map(
             snapshot ->
                 new KeysAndOrder(
@@ -279,8 +290,9 @@ public final class RefundService {
     return pool.withTransaction(
         tx ->
             ensureOrder(tx, prepared)
+                .compose(v -> checkNoneFrozen(tx, prepared.requesting(), origin))
                 .compose(v -> orders.lock(tx, origin.storeId(), orderId))
-                .compose(order -> checkOrder(tx, order, origin, request.amount(), now))
+                .compose(order -> checkOrder(tx, order, request.amount(), now))
                 .compose(v -> checkPaymentRate(tx, origin.msn(), orderId, now))
                 .compose(v -> checkPerDayLimit(tx, prepared.requesting(), request.amount(), now))
                 .compose(
@@ -358,9 +370,28 @@ public final class RefundService {
         : orders.insertIfAbsent(tx, fromVipps).mapEmpty();
   }
 
-  /** With the order locked: not frozen, same currency, within the window, enough left. */
-  private Future<Void> checkOrder(
-      SqlConnection tx, Order order, Store origin, Money amount, Instant now) {
+  /**
+   * Neither store is frozen, read inside the write-ahead transaction: a store frozen after {@link
+   * #prepare} looked at it still stops the refund before it is written (and before Vipps is
+   * called).
+   */
+  private Future<Void> checkNoneFrozen(SqlConnection tx, Store requesting, Store origin) {
+    return stores
+        .frozenAmong(tx, requesting.storeId(), origin.storeId())
+        .compose(
+            frozen -> {
+              if (frozen.contains(requesting.storeId())) {
+                return Future.failedFuture(frozen(requesting, Side.REQUESTING));
+              }
+              if (frozen.contains(origin.storeId())) {
+                return Future.failedFuture(frozen(origin, Side.ORIGIN));
+              }
+              return Future.succeededFuture();
+            });
+  }
+
+  /** With the order locked: same currency, within the window, enough left. */
+  private Future<Void> checkOrder(SqlConnection tx, Order order, Money amount, Instant now) {
     if (order == null) {
       return Future.failedFuture(
           ProblemException.notFound("ORDER_NOT_FOUND", "The order disappeared; try again."));
@@ -382,15 +413,8 @@ public final class RefundService {
               "REFUND_WINDOW_PASSED",
               "The payment is more than 365 days old; Vipps no longer accepts refunds for it."));
     }
-    return stores
-        .find(tx, origin.storeId())
-        .compose(
-            fresh -> {
-              if (fresh.frozen()) {
-                return Future.failedFuture(frozen(fresh));
-              }
-              return orders.reserved(tx, order.storeId(), order.orderId());
-            })
+    return orders
+        .reserved(tx, order.storeId(), order.orderId())
         .compose(
             reserved -> {
               long refundable = order.amount().value() - reserved.total();
@@ -519,14 +543,32 @@ public final class RefundService {
         refund.reason());
   }
 
-  private static ProblemException frozen(Store origin) {
-    return new ProblemException(
-        403,
-        "STORE_FROZEN",
-        "Forbidden",
-        "Refunds of payments taken in store '"
-            + origin.storeId()
-            + "' are suspended (the store is frozen); ask an admin.");
+  /** Which side of a refund a frozen store is on. */
+  private enum Side {
+    REQUESTING,
+    ORIGIN
+  }
+
+  /** {@code store} when it is not frozen; else fails with 403 {@code STORE_FROZEN}. */
+  private static Future<Store> open(Store store, Side side) {
+    return store.frozen()
+        ? Future.failedFuture(frozen(store, side))
+        : Future.succeededFuture(store);
+  }
+
+  private static ProblemException frozen(Store store, Side side) {
+    String detail =
+        side == Side.REQUESTING
+            ? "Your store '"
+                + store.storeId()
+                + "' is frozen (the requesting store): it cannot request refunds until an admin"
+                + " unfreezes it."
+            : "Refunds of payments taken in store '"
+                + store.storeId()
+                + "' are suspended (the origin store is frozen); ask an admin.";
+    return new ProblemException(403, "STORE_FROZEN", "Forbidden", detail)
+        .with("frozen", side.name().toLowerCase(Locale.ROOT))
+        .with("frozenStoreId", store.storeId());
   }
 
   private static ProblemException limitExceeded(String detail) {

@@ -5,8 +5,10 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** SQL for chains and stores. Methods take a {@link SqlClient} so they work in a transaction. */
 public final class StoreRepository {
@@ -33,6 +35,8 @@ public final class StoreRepository {
       "SELECT " + STORE_COLUMNS + " FROM stores ORDER BY chain_id, store_id";
   private static final String LIST_CHAIN_STORES =
       "SELECT " + STORE_COLUMNS + " FROM stores WHERE chain_id = #{chainId} ORDER BY store_id";
+  private static final String FROZEN_AMONG =
+      "SELECT store_id FROM stores WHERE store_id IN (#{first}, #{second}) AND frozen";
   private static final String UPDATE_STORE =
       """
       UPDATE stores
@@ -81,6 +85,18 @@ public final class StoreRepository {
           rows.forEach(stores::add);
           return stores;
         });
+  }
+
+  /** The ids among {@code first} and {@code second} (may be equal) of stores frozen now. */
+  public Future<Set<String>> frozenAmong(SqlClient sql, String first, String second) {
+    return SqlTemplate.forQuery(sql, FROZEN_AMONG)
+        .execute(Map.of("first", first, "second", second))
+        .map(
+            rows -> {
+              Set<String> frozen = new HashSet<>();
+              rows.forEach(row -> frozen.add(row.getString("store_id")));
+              return frozen;
+            });
   }
 
   /** Writes the mutable fields of {@code store}. */

@@ -179,4 +179,23 @@ class BrokerConfigTest {
         .asString()
         .startsWith("CREDENTIALS_MAX_AGE ");
   }
+
+  @Test
+  void requestLimitsHaveDefaultsAndAreValidated() {
+    BrokerConfig config = parse();
+    assertThat(config.orders().lookupsPerMinute()).isEqualTo(60);
+    assertThat(config.http().maxConcurrentUploads()).isEqualTo(2);
+    BrokerConfig set =
+        parse("ORDER_LOOKUPS_PER_MINUTE", "10", "BROKER_MAX_CONCURRENT_UPLOADS", "4");
+    assertThat(set.orders().lookupsPerMinute()).isEqualTo(10);
+    assertThat(set.http().maxConcurrentUploads()).isEqualTo(4);
+
+    ConfigException e =
+        failure("ORDER_LOOKUPS_PER_MINUTE", "0", "BROKER_MAX_CONCURRENT_UPLOADS", "many");
+    assertThat(e.problems()).hasSize(2);
+    assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith("ORDER_LOOKUPS_PER_MINUTE "));
+    assertThat(e.problems())
+        .anySatisfy(
+            p -> assertThat(p).startsWith("BROKER_MAX_CONCURRENT_UPLOADS ").contains("'many'"));
+  }
 }

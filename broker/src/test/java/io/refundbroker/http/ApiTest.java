@@ -29,7 +29,7 @@ class ApiTest {
   }
 
   private static Api api() {
-    return new Api(vertx, contract, roles -> ctx -> ctx.next(), 1024, 1024);
+    return new Api(vertx, contract, roles -> ctx -> ctx.next(), 1024, 1024, new UploadSlots(1));
   }
 
   @Test

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -38,6 +39,14 @@ public final class RefundWorld implements AutoCloseable {
 
   /** Starts a world; {@code configure} may add broker environment variables. */
   public static RefundWorld start(Consumer<TestBroker.Builder> configure) {
+    return start((sandbox, builder) -> configure.accept(builder));
+  }
+
+  /**
+   * Starts a world; {@code configure} sees the sandbox before the broker starts (e.g. to put a
+   * {@link HoldingRelay} in front of it as {@code VIPPS_BASE_URL}).
+   */
+  public static RefundWorld start(BiConsumer<TestSandbox, TestBroker.Builder> configure) {
     TestSandbox vipps = TestSandbox.start();
     try {
       MutableClock clock = MutableClock.now();
@@ -52,7 +61,7 @@ public final class RefundWorld implements AutoCloseable {
               .env("VIPPS_PAYMENT_CACHE_TTL", "0s")
               .env("RECONCILER_INTERVAL", "1h")
               .env("DATABASE_POOL_SIZE", "16");
-      configure.accept(builder);
+      configure.accept(vipps, builder);
       return new RefundWorld(vipps, builder.start(), clock);
     } catch (RuntimeException | Error e) {
       vipps.close();
