@@ -139,7 +139,8 @@ public final class Api {
           }
         });
     if (BodyGate.declaredMediaTypes(operation).contains(JSON)) {
-      route.addHandler(new JsonBodyRules());
+      route.addHandler(
+          new JsonBodyRules(MultilineMembers.of(contract.getRawContract(), operation)));
     }
     route.addHandler(validation(operation));
     route.addHandler(handler);

@@ -23,10 +23,26 @@ import java.util.Set;
  * (TAB, CR and LF too: no field of the API is multi-line), DEL or C1 — and no unpaired UTF-16
  * surrogate. A refusal is a 400 problem that names the member by its JSON pointer and the character
  * by its code point, never echoing the value.
+ *
+ * <p>The one exception is a member whose schema says {@code x-multiline: true} (a PEM document such
+ * as a certificate request): it may also hold line breaks (LF, CR), nothing else.
  */
 final class JsonBodyRules implements Handler<RoutingContext> {
   /** Jackson's defaults are strict RFC 8259; Vert.x's shared factory allows comments. */
   private static final JsonFactory STRICT = JsonFactory.builder().build();
+
+  private final Set<String> multiline;
+
+  /**
+   * @param multiline JSON pointers of the members that may hold line breaks ({@code /csr})
+   */
+  JsonBodyRules(Set<String> multiline) {
+    this.multiline = Set.copyOf(multiline);
+  }
+
+  JsonBodyRules() {
+    this(Set.of());
+  }
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -35,7 +51,7 @@ final class JsonBodyRules implements Handler<RoutingContext> {
       ctx.next();
       return;
     }
-    ProblemException problem = check(body.getBytes());
+    ProblemException problem = check(body.getBytes(), multiline);
     if (problem != null) {
       ctx.fail(problem);
       return;
@@ -45,6 +61,14 @@ final class JsonBodyRules implements Handler<RoutingContext> {
 
   /** The problem with a JSON body, or null when it meets the rules. */
   static ProblemException check(byte[] json) {
+    return check(json, Set.of());
+  }
+
+  /**
+   * The problem with a JSON body, or null when it meets the rules; the members at {@code multiline}
+   * may hold line breaks.
+   */
+  static ProblemException check(byte[] json, Set<String> multiline) {
     try (JsonParser parser = STRICT.createParser(json)) {
       Deque<Set<String>> members = new ArrayDeque<>();
       JsonToken token = parser.nextToken();
@@ -63,7 +87,11 @@ final class JsonBodyRules implements Handler<RoutingContext> {
                 yield null;
               }
               case FIELD_NAME -> member(parser, members.peek());
-              case VALUE_STRING -> text(parser.getText(), pointer(parser));
+              case VALUE_STRING ->
+                  text(
+                      parser.getText(),
+                      pointer(parser),
+                      multiline.contains(parser.getParsingContext().pathAsPointer().toString()));
               default -> null;
             };
         if (problem != null) {
@@ -84,7 +112,7 @@ final class JsonBodyRules implements Handler<RoutingContext> {
 
   private static ProblemException member(JsonParser parser, Set<String> seen) throws IOException {
     String name = parser.currentName();
-    ProblemException problem = text(name, "The member name at " + pointer(parser));
+    ProblemException problem = text(name, "The member name at " + pointer(parser), false);
     if (problem != null) {
       return problem;
     }
@@ -97,8 +125,9 @@ final class JsonBodyRules implements Handler<RoutingContext> {
     return null;
   }
 
-  private static ProblemException text(String value, String subject) {
-    int control = Text.firstControl(value, false);
+  private static ProblemException text(String value, String subject, boolean lineBreaks) {
+    int control =
+        Text.firstControl(lineBreaks ? value.replace('\n', ' ').replace('\r', ' ') : value, false);
     if (control >= 0) {
       return invalid(
           subject

@@ -67,4 +67,38 @@ class JsonBodyRulesTest {
     assertThat(problem.detail()).contains("/a/b");
     assertThat(check("{\"a\":{\"b\":1},\"c\":{\"b\":2}}")).isNull();
   }
+
+  @Test
+  void onlyMultilineMembersMayHoldLineBreaksAndNothingElse() {
+    java.util.Set<String> pem = java.util.Set.of("/csr");
+    byte[] request =
+        "{\"name\":\"till\",\"csr\":\"-----BEGIN X-----\\r\\nAAAA\\n-----END X-----\\n\"}"
+            .getBytes(StandardCharsets.UTF_8);
+    assertThat(JsonBodyRules.check(request, pem)).isNull();
+    assertThat(JsonBodyRules.check(request).code())
+        .as("without the marker a line break is refused")
+        .isEqualTo("INVALID_CHARACTER");
+    ProblemException tab =
+        JsonBodyRules.check("{\"csr\":\"a\\tb\"}".getBytes(StandardCharsets.UTF_8), pem);
+    assertThat(tab.detail()).contains("/csr").contains("U+0009");
+    ProblemException elsewhere =
+        JsonBodyRules.check(
+            "{\"name\":\"a\\nb\",\"csr\":\"x\"}".getBytes(StandardCharsets.UTF_8), pem);
+    assertThat(elsewhere.detail()).contains("/name");
+  }
+
+  @Test
+  void theContractMarksTheCertificateRequestAsMultiline() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      io.vertx.openapi.contract.OpenAPIContract contract =
+          Api.loadContract(vertx).toCompletionStage().toCompletableFuture().get();
+      assertThat(MultilineMembers.of(contract.getRawContract(), contract.operation("createClient")))
+          .containsExactly("/csr");
+      assertThat(MultilineMembers.of(contract.getRawContract(), contract.operation("createStore")))
+          .isEmpty();
+    } finally {
+      vertx.close();
+    }
+  }
 }
