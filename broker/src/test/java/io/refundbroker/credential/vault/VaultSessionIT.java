@@ -2,6 +2,7 @@ package io.refundbroker.credential.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.audit.CheckpointSignature;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.vault.VaultDouble;
@@ -96,8 +97,10 @@ class VaultSessionIT {
     VaultTransitSigner signer =
         new VaultTransitSigner(session, VaultDouble.TRANSIT_MOUNT, VaultDouble.TRANSIT_KEY);
     byte[] message = "checkpoint seq=42 hash=abc".getBytes(StandardCharsets.UTF_8);
-    byte[] signature = Await.result(signer.sign(message));
-    String pem = Await.result(signer.publicKeyPem());
+    CheckpointSignature signed = Await.result(signer.sign(message));
+    byte[] signature = signed.signature();
+    assertThat(signed.keyVersion()).isEqualTo("1");
+    String pem = Await.result(signer.currentKey()).publicKey().pem();
     assertThat(signature).hasSize(64);
     assertThat(pem).startsWith("-----BEGIN PUBLIC KEY-----");
     assertThat(signer.keyId()).isEqualTo("vault-transit:" + VaultDouble.TRANSIT_KEY);
