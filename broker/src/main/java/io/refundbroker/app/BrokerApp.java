@@ -367,7 +367,7 @@ public final class BrokerApp {
               config.audit().checkpointInterval());
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
-      readiness.register("credentials", credentials::checkReady);
+      readiness.registerDescribed("credentials", credentials::checkReady);
     }
 
     /** Loads the contract and returns a factory of fully bound routers (one per verticle). */

@@ -105,8 +105,8 @@ class CredentialCacheTest {
     }
 
     @Override
-    public Future<Void> checkReady() {
-      return Future.succeededFuture();
+    public Future<String> checkReady() {
+      return Future.succeededFuture("fake");
     }
 
     @Override
