@@ -350,6 +350,9 @@ public final class VaultCredentialBackend implements CredentialBackend {
     if (!(failure instanceof VaultFailure f)) {
       return CredentialProblems.unavailable("unexpected error");
     }
+    if (f.state() != null) {
+      return CredentialProblems.unavailable(f.state());
+    }
     return switch (f.kind()) {
       case NOT_FOUND ->
           version == null

@@ -47,13 +47,28 @@ final class VaultFailure extends RuntimeException {
   private final int status;
   private final String method;
   private final String path;
+  private final String state;
 
   VaultFailure(Kind kind, int status, String method, String path) {
+    this(kind, status, method, path, null);
+  }
+
+  /**
+   * @param state what {@code sys/health} said Vault is (e.g. "Vault is sealed (sys/health 503)"),
+   *     for readiness; null when the failure is not about Vault's state
+   */
+  VaultFailure(Kind kind, int status, String method, String path, String state) {
     super(kind + " (HTTP " + status + ") on " + method + " " + path, null, false, false);
     this.kind = kind;
     this.status = status;
     this.method = method;
     this.path = path;
+    this.state = state;
+  }
+
+  /** What {@code sys/health} said Vault is, or null. */
+  String state() {
+    return state;
   }
 
   /** Classifies an error response by its status and the text of its {@code errors}. */

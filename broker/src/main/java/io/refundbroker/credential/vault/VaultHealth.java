@@ -83,6 +83,6 @@ record VaultHealth(int status, State state) {
           case DR_SECONDARY -> VaultFailure.Kind.DR_SECONDARY;
           default -> VaultFailure.Kind.UNREACHABLE;
         };
-    return new VaultFailure(kind, status, "GET", "sys/health");
+    return new VaultFailure(kind, status, "GET", "sys/health", describe());
   }
 }

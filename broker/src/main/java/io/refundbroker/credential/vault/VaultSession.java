@@ -551,16 +551,21 @@ public final class VaultSession {
       }
     }
     Vault raw = Vault.create(vaultConfig(token, 1, 0), 1);
-    LookupResponse self = raw.auth().lookupSelf();
-    int status = self.getRestResponse().getStatus();
-    if (status != 200) {
-      VaultFailure failure =
-          VaultFailure.of(
-              status, errorBody(self.getRestResponse()), "GET", "auth/token/lookup-self");
-      if (failure.kind() == VaultFailure.Kind.INVALID_TOKEN) {
+    LookupResponse self;
+    try {
+      self = raw.auth().lookupSelf();
+      int status = self.getRestResponse().getStatus();
+      if (status != 200) {
+        throw VaultFailure.of(
+            status, errorBody(self.getRestResponse()), "GET", "auth/token/lookup-self");
+      }
+    } catch (VaultException | VaultFailure e) {
+      // the driver throws for a non-200 lookup (403 included)
+      Throwable failure = translate(e, "GET", "auth/token/lookup-self");
+      if (failure instanceof VaultFailure f && f.kind() == VaultFailure.Kind.INVALID_TOKEN) {
         markUnusable(token, "Vault refused it (403 invalid token)");
       }
-      throw failure;
+      throw e;
     }
     long creationTtl = self.getCreationTTL();
     return clients(
@@ -834,6 +839,7 @@ public final class VaultSession {
     if (failure instanceof VaultException e) {
       return VaultFailure.of(e.getHttpStatusCode(), e.getMessage(), method, path);
     }
+    failure.printStackTrace();
     return new VaultFailure(VaultFailure.Kind.UNREACHABLE, 0, method, path);
   }
 
