@@ -217,7 +217,7 @@ public record BrokerConfig(
             env.integer("VAULT_WORKER_THREADS", 4, 1, 64),
             env.string("VAULT_TRANSIT_MOUNT", "transit"),
             env.string("VAULT_TRANSIT_KEY", "refund-broker-audit"),
-            env.optional("VAULT_TOKEN_FILE").map(Path::of));
+            env.optional("VAULT_TOKEN_FILE").map(raw -> env.path("VAULT_TOKEN_FILE", null)));
     if (credentials.backend() == CredentialsBackend.VAULT) {
       validateVault(env, vault);
     }
