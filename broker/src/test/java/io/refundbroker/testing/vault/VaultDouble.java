@@ -1201,6 +1201,9 @@ public final class VaultDouble implements AutoCloseable {
 
   // ---- operator calls --------------------------------------------------------------------
 
+  private static final java.net.http.HttpClient OPERATOR_HTTP =
+      java.net.http.HttpClient.newHttpClient();
+
   /** An answer to an {@link #operator} call. */
   public record OperatorReply(int status, JsonObject body) {}
 
@@ -1220,10 +1223,9 @@ public final class VaultDouble implements AutoCloseable {
                       ? java.net.http.HttpRequest.BodyPublishers.noBody()
                       : java.net.http.HttpRequest.BodyPublishers.ofString(body.encode()));
       java.net.http.HttpResponse<String> response =
-          java.net.http.HttpClient.newHttpClient()
-              .send(
-                  request.timeout(Duration.ofSeconds(10)).build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString());
+          OPERATOR_HTTP.send(
+              request.timeout(Duration.ofSeconds(10)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
       return new OperatorReply(
           response.statusCode(),
           response.body().isEmpty() ? null : new JsonObject(response.body()));
