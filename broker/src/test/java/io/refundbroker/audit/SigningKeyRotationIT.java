@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.app.Main;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
+import io.refundbroker.http.Api;
+import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.Poll;
@@ -12,13 +14,20 @@ import io.refundbroker.testing.vault.VaultDouble;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -118,6 +127,59 @@ class SigningKeyRotationIT {
     assertThat(rotated.output())
         .contains("retired: key local version " + before)
         .contains("current: key local version " + after);
+  }
+
+  @Test
+  void aCheckpointNamingAnUnknownKeyVersionIsReportedAsSuchOnlineNotAsTampering()
+      throws SQLException {
+    broker =
+        TestBroker.builder()
+            .env("AUDIT_CHECKPOINT_EVERY", "1000000")
+            .env("AUDIT_CHECKPOINT_INTERVAL", "24h")
+            .start();
+    auditor = broker.issueToken("AUDITOR", null);
+    broker.createStore("unknown-1", "acme", "619001");
+    Map<String, Object> head =
+        broker
+            .database()
+            .query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .get(0);
+    long seq = ((Number) head.get("seq")).longValue();
+    // a checkpoint that names a version the signer does not have (e.g. trimmed from Vault)
+    try (Connection c = broker.database().appConnection();
+        PreparedStatement insert =
+            c.prepareStatement(
+                "INSERT INTO audit_checkpoints (seq, head_hash, signed_at, key_id, key_version,"
+                    + " signature) VALUES (?, ?, now(), 'local', '99', ?)")) {
+      insert.setLong(1, seq);
+      insert.setString(2, (String) head.get("hash"));
+      insert.setString(3, Base64.getEncoder().encodeToString(new byte[64]));
+      insert.executeUpdate();
+    }
+
+    HttpResult verify = get("/v1/audit/verify");
+    JsonObject verdict = verify.json();
+    assertThat(verdict.getBoolean("valid")).isFalse();
+    assertThat(verdict.containsKey("firstInvalidSeq")).as(verdict.encode()).isFalse();
+    assertThat(verdict.getJsonObject("firstUncheckedCheckpoint"))
+        .isEqualTo(new JsonObject().put("seq", seq).put("keyId", "local").put("keyVersion", "99"));
+    assertThat(verdict.getString("reason"))
+        .contains("is signed by key version 99, which was not given")
+        .contains("not evidence of tampering");
+    assertMatchesContract("verifyAuditTrail", verify);
+    assertMatchesContract("listAuditPublicKeys", get("/v1/audit/public-keys"));
+  }
+
+  /** The response is exactly what the contract describes for {@code operationId}. */
+  private void assertMatchesContract(String operationId, HttpResult response) {
+    OpenAPIContract contract = Await.result(Api.loadContract(broker.vertx()));
+    ValidatableResponse validatable =
+        ValidatableResponse.create(
+            response.status(),
+            response.body(),
+            response.header("Content-Type").replaceAll(";.*", ""));
+    Await.result(
+        ResponseValidator.create(broker.vertx(), contract).validate(validatable, operationId));
   }
 
   /**
