@@ -270,11 +270,6 @@ public final class VaultSession {
             });
   }
 
-  /** The reason the broker has no usable token (given or file token only), or null. */
-  String tokenProblem() {
-    return tokenProblem;
-  }
-
   private static VaultHealth health(Vault anonymous) throws VaultException {
     try {
       HealthResponse response = anonymous.debug().health();
