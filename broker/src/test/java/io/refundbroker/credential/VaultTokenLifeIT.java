@@ -179,15 +179,20 @@ class VaultTokenLifeIT {
     String[] store = storeWithKeys();
 
     // the agent authenticated again early: the broker adopts the new token from the file
-    long lookups = vault.count(r -> r.path().equals("auth/token/lookup-self"));
     String second = vault.issueToken(Duration.ofHours(1), "default", "broker");
+    String secondAccessor = vault.accessorOf(second);
     writeToken(file, second);
     Poll.until(
-        "the new token in the file is adopted",
+        "the broker reads with the new token from the file",
         Duration.ofSeconds(10),
-        () ->
-            vault.count(r -> r.path().equals("auth/token/lookup-self") && r.status() == 200)
-                > lookups);
+        () -> {
+          broker.get("/health/ready", null);
+          return vault.count(
+                  r ->
+                      secondAccessor.equals(r.accessor())
+                          && r.path().endsWith("/data/salesunits/readiness-probe"))
+              > 0;
+        });
     vault.revokeToken(first);
     clock.advance(Duration.ofMinutes(2));
     assertThat(Await.result(broker.app().credentials().current(store[1])).version()).isEqualTo(1);

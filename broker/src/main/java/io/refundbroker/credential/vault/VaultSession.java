@@ -93,8 +93,11 @@ public final class VaultSession {
       long fullTtlSeconds,
       long expiresAtNanos) {
 
-    /** After a renewal that gave {@code ttl} seconds (0: it runs out now). */
-    Clients renewed(long ttl, boolean stillRenewable) {
+    /**
+     * After a renewal, sent at {@code sentAtNanos}, that gave {@code ttl} seconds (0: it runs out
+     * now).
+     */
+    Clients renewed(long ttl, boolean stillRenewable, long sentAtNanos) {
       return new Clients(
           token,
           kv,
@@ -102,7 +105,7 @@ public final class VaultSession {
           ttl,
           stillRenewable,
           fullTtlSeconds,
-          System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.max(0, ttl)));
+          sentAtNanos + TimeUnit.SECONDS.toNanos(Math.max(0, ttl)));
     }
 
     long remainingMillis() {
@@ -336,12 +339,22 @@ public final class VaultSession {
       scheduleExpiry(c);
       return Future.succeededFuture();
     }
-    return run("POST", "auth/token/renew-self", c, cl -> cl.raw().auth().renewSelf())
-        .compose(renewed -> renewed(c, renewed))
+    return run(
+            "POST",
+            "auth/token/renew-self",
+            c,
+            cl -> {
+              long sentAt = System.nanoTime();
+              return new Renewal(cl.raw().auth().renewSelf(), sentAt);
+            })
+        .compose(renewal -> renewed(c, renewal.response(), renewal.sentAtNanos()))
         .recover(failure -> renewalFailed(c, failure));
   }
 
-  private Future<Void> renewed(Clients c, AuthResponse renewed) {
+  /** A renewal's answer and when it was sent (Vault's TTL counts from before it arrived). */
+  private record Renewal(AuthResponse response, long sentAtNanos) {}
+
+  private Future<Void> renewed(Clients c, AuthResponse renewed, long sentAtNanos) {
     long ttl = renewed.getAuthLeaseDuration();
     boolean capped = ttl < c.fullTtlSeconds();
     if (capped && canLogin()) {
@@ -351,7 +364,7 @@ public final class VaultSession {
           .log();
       return relogin(c).mapEmpty();
     }
-    Clients now = c.renewed(ttl, renewed.isAuthRenewable() && !capped);
+    Clients now = c.renewed(ttl, renewed.isAuthRenewable() && !capped, sentAtNanos);
     synchronized (this) {
       if (clients != c) {
         return Future.succeededFuture();
@@ -526,6 +539,9 @@ public final class VaultSession {
   }
 
   private Clients blockingAuthenticate() throws VaultException {
+    // a TTL counts from when Vault answered, which is after the request was sent: counting from
+    // the sending, the broker never thinks a token valid that Vault has already let run out
+    long sentAt = System.nanoTime();
     if (canLogin()) {
       Vault anonymous = Vault.create(vaultConfig(null, 1, 0), 1);
       AuthResponse auth =
@@ -536,7 +552,8 @@ public final class VaultSession {
                   config.roleId().orElseThrow(),
                   config.secretId().orElseThrow().reveal());
       long ttl = auth.getAuthLeaseDuration();
-      return clients(Secret.of(auth.getAuthClientToken()), ttl, auth.isAuthRenewable(), ttl);
+      return clients(
+          Secret.of(auth.getAuthClientToken()), ttl, auth.isAuthRenewable(), ttl, sentAt);
     }
     Secret token = givenToken();
     synchronized (this) {
@@ -564,7 +581,11 @@ public final class VaultSession {
     }
     long creationTtl = self.getCreationTTL();
     return clients(
-        token, self.getTTL(), self.isRenewable(), creationTtl > 0 ? creationTtl : self.getTTL());
+        token,
+        self.getTTL(),
+        self.isRenewable(),
+        creationTtl > 0 ? creationTtl : self.getTTL(),
+        sentAt);
   }
 
   /** The token of a {@code VAULT_TOKEN}/{@code VAULT_TOKEN_FILE} session (blocking). */
@@ -601,7 +622,8 @@ public final class VaultSession {
     }
   }
 
-  private Clients clients(Secret token, long ttlSeconds, boolean renewable, long fullTtl) {
+  private Clients clients(
+      Secret token, long ttlSeconds, boolean renewable, long fullTtl, long sentAtNanos) {
     return new Clients(
         token,
         Vault.create(vaultConfig(token, 2, kvPrefixDepth), 2),
@@ -609,13 +631,7 @@ public final class VaultSession {
         ttlSeconds,
         renewable,
         fullTtl,
-        expiry(ttlSeconds));
-  }
-
-  private static long expiry(long ttlSeconds) {
-    return ttlSeconds <= 0
-        ? Long.MAX_VALUE
-        : System.nanoTime() + TimeUnit.SECONDS.toNanos(ttlSeconds);
+        ttlSeconds <= 0 ? Long.MAX_VALUE : sentAtNanos + TimeUnit.SECONDS.toNanos(ttlSeconds));
   }
 
   /** Vault refused the token {@code c} carries: never send it again. */

@@ -74,9 +74,15 @@ public final class VaultDouble implements AutoCloseable {
    *
    * @param tokenRefusedBefore whether it carried a token this Vault had already refused (403 {@code
    *     invalid token}) on an earlier request
+   * @param accessor the accessor of the token it carried (not a secret), or null
    */
   public record Request(
-      String method, String path, int status, boolean withToken, boolean tokenRefusedBefore) {}
+      String method,
+      String path,
+      int status,
+      boolean withToken,
+      boolean tokenRefusedBefore,
+      String accessor) {}
 
   /**
    * The node's HA and replication state, as {@code sys/health} reports it: an active node (200), a
@@ -248,6 +254,11 @@ public final class VaultDouble implements AutoCloseable {
     return capped.id();
   }
 
+  /** The accessor of {@code token} (to tell in {@link #requests()} which token was used). */
+  public synchronized String accessorOf(String token) {
+    return tokens.get(token).accessor();
+  }
+
   /** Revokes {@code token} (its next use answers 403 invalid token). */
   public synchronized void revokeToken(String token) {
     tokens.remove(token);
@@ -378,6 +389,8 @@ public final class VaultDouble implements AutoCloseable {
     String presented = token(req);
     boolean withToken = presented != null;
     boolean refusedBefore = withToken && refusedTokens.contains(presented);
+    Token known = withToken ? tokens.get(presented) : null;
+    String accessor = known == null ? null : known.accessor();
     Reply reply;
     if (!uri.startsWith("/v1/")) {
       reply = errors(404, "unsupported path");
@@ -390,7 +403,7 @@ public final class VaultDouble implements AutoCloseable {
       } catch (RuntimeException e) {
         body = null;
         reply = errors(400, "failed to parse JSON input");
-        record(req, method, path, reply, withToken, refusedBefore);
+        record(req, method, path, reply, withToken, refusedBefore, accessor);
         return;
       }
       List<String> problems = spec.check(method, path, query, body);
@@ -400,10 +413,10 @@ public final class VaultDouble implements AutoCloseable {
       } else {
         reply = route(req, method, path, query, body);
       }
-      record(req, method, path, reply, withToken, refusedBefore);
+      record(req, method, path, reply, withToken, refusedBefore, accessor);
       return;
     }
-    record(req, method, uri, reply, withToken, refusedBefore);
+    record(req, method, uri, reply, withToken, refusedBefore, accessor);
   }
 
   private void record(
@@ -412,8 +425,9 @@ public final class VaultDouble implements AutoCloseable {
       String path,
       Reply reply,
       boolean withToken,
-      boolean refusedBefore) {
-    requests.add(new Request(method, path, reply.status(), withToken, refusedBefore));
+      boolean refusedBefore,
+      String accessor) {
+    requests.add(new Request(method, path, reply.status(), withToken, refusedBefore, accessor));
     var response = req.response().setStatusCode(reply.status());
     if (reply.body() != null && method.equals("HEAD")) {
       // HEAD sys/health: the status and Content-Type only
