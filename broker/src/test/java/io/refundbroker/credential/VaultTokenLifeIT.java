@@ -119,10 +119,14 @@ class VaultTokenLifeIT {
               });
       assertThat(credentialsCheck(ready).getString("reason")).contains("token");
 
+      // 3 s TTL, 5 s max: at most one renewal that extends it and one that Vault caps, after
+      // which the broker waits for the end instead of renewing ever more often
       assertThat(vault.count(r -> r.path().equals("auth/token/renew-self")))
-          .as("renewed while it grew, then left to run out: no tightening loop")
-          .isBetween(1L, 2L);
-      assertThat(vault.count(r -> r.status() == 403)).as("Vault never had to refuse it").isZero();
+          .as("no tightening loop")
+          .isLessThanOrEqualTo(2);
+      // the broker counts the TTL from before Vault computed it, so it gives the token up first;
+      // at most a request already on its way at that moment can meet the end
+      assertThat(vault.count(r -> r.status() == 403)).isLessThanOrEqualTo(1);
 
       int sent = vault.requests().size();
       assertProblem(rotateUnvalidated("tok-none", "623999"), 503, "CREDENTIALS_UNAVAILABLE");

@@ -527,14 +527,13 @@ public final class VaultSession {
     if (wasDown != null) {
       LOG.atWarn().setMessage("the broker has a usable Vault token again").log();
     }
-    if (fresh.ttlSeconds() > 0) {
-      if (fresh.renewable()) {
-        schedule(renewalDelay(fresh.ttlSeconds()));
-      } else if (!canLogin()) {
-        scheduleExpiry(fresh);
-      } else {
-        schedule(renewalDelay(fresh.ttlSeconds()));
-      }
+    if (fresh.expiresAtNanos() == Long.MAX_VALUE) {
+      return;
+    }
+    if (canLogin() || (fresh.renewable() && fresh.ttlSeconds() > 0)) {
+      schedule(renewalDelay(fresh.ttlSeconds()));
+    } else {
+      scheduleExpiry(fresh);
     }
   }
 
@@ -553,7 +552,7 @@ public final class VaultSession {
                   config.secretId().orElseThrow().reveal());
       long ttl = auth.getAuthLeaseDuration();
       return clients(
-          Secret.of(auth.getAuthClientToken()), ttl, auth.isAuthRenewable(), ttl, sentAt);
+          Secret.of(auth.getAuthClientToken()), ttl, auth.isAuthRenewable(), ttl, ttl > 0, sentAt);
     }
     Secret token = givenToken();
     synchronized (this) {
@@ -580,11 +579,14 @@ public final class VaultSession {
       throw e;
     }
     long creationTtl = self.getCreationTTL();
+    // a TTL of 0 is a token without one (root), unless it was created with one: then it is in its
+    // last second
     return clients(
         token,
         self.getTTL(),
         self.isRenewable(),
         creationTtl > 0 ? creationTtl : self.getTTL(),
+        creationTtl > 0 || self.getTTL() > 0,
         sentAt);
   }
 
@@ -623,7 +625,12 @@ public final class VaultSession {
   }
 
   private Clients clients(
-      Secret token, long ttlSeconds, boolean renewable, long fullTtl, long sentAtNanos) {
+      Secret token,
+      long ttlSeconds,
+      boolean renewable,
+      long fullTtl,
+      boolean expires,
+      long sentAtNanos) {
     return new Clients(
         token,
         Vault.create(vaultConfig(token, 2, kvPrefixDepth), 2),
@@ -631,7 +638,7 @@ public final class VaultSession {
         ttlSeconds,
         renewable,
         fullTtl,
-        ttlSeconds <= 0 ? Long.MAX_VALUE : sentAtNanos + TimeUnit.SECONDS.toNanos(ttlSeconds));
+        expires ? sentAtNanos + TimeUnit.SECONDS.toNanos(ttlSeconds) : Long.MAX_VALUE);
   }
 
   /** Vault refused the token {@code c} carries: never send it again. */
