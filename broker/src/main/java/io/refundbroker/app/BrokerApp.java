@@ -516,7 +516,7 @@ public final class BrokerApp {
       credentialAges.refresh();
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
-      readiness.register("credentials", credentials::checkReady);
+      readiness.registerDescribed("credentials", credentials::checkReady);
     }
 
     /**

@@ -51,6 +51,7 @@ public final class AuditRoutes {
         .operation("listAuditEvents", this::events)
         .operation("listAuditCheckpoints", this::checkpoints)
         .operation("getAuditPublicKey", this::publicKey)
+        .operation("listAuditPublicKeys", this::publicKeys)
         .operation("verifyAuditTrail", this::verify)
         .operation("getClearingStatement", this::clearing);
   }
@@ -151,7 +152,20 @@ public final class AuditRoutes {
                 ctx.response()
                     .putHeader("Content-Type", PEM)
                     .putHeader("X-Audit-Key-Id", key.keyId())
-                    .end(key.pem()))
+                    .putHeader("X-Audit-Key-Version", key.keyVersion())
+                    .end(key.publicKey().pem()))
+        .onFailure(ctx::fail);
+  }
+
+  private void publicKeys(RoutingContext ctx) {
+    audit
+        .publicKeys(Caller.of(ctx))
+        .onSuccess(
+            keys -> {
+              JsonArray items = new JsonArray();
+              keys.forEach(key -> items.add(key.toJson()));
+              Responses.ok(ctx, new JsonObject().put("keys", items));
+            })
         .onFailure(ctx::fail);
   }
 

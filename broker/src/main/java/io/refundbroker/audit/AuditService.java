@@ -1,7 +1,6 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
-import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.refundbroker.auth.Caller;
 import io.refundbroker.http.ProblemException;
 import io.vertx.core.Future;
@@ -247,12 +246,12 @@ public final class AuditService {
         .map(Progress::sent);
   }
 
-  /** The checkpoint signer's public key (PEM) and key id; audited. */
-  public Future<PublicKey> publicKey(Caller caller) {
+  /** The current version of the checkpoint signer's key; audited. */
+  public Future<CheckpointKey> publicKey(Caller caller) {
     return signer
-        .publicKeyPem()
+        .currentKey()
         .compose(
-            pem ->
+            key ->
                 pool.withTransaction(
                         tx ->
                             audited(
@@ -260,26 +259,115 @@ public final class AuditService {
                                 caller,
                                 "public-key",
                                 null,
-                                read("public-key", "pem").put("keyId", signer.keyId())))
-                    .map(event -> new PublicKey(signer.keyId(), pem)));
+                                read("public-key", "pem")
+                                    .put("keyId", key.keyId())
+                                    .put("keyVersion", key.keyVersion())))
+                    .map(event -> key));
   }
 
-  /** The checkpoint key as published to auditors. */
-  public record PublicKey(String keyId, String pem) {}
+  /**
+   * One published key version: the key, whether it signs now, and which checkpoints it signed
+   * ({@code firstCheckpointSeq}/{@code lastCheckpointSeq} null when none yet).
+   */
+  public record PublishedKey(
+      CheckpointKey key,
+      boolean current,
+      Long firstCheckpointSeq,
+      Long lastCheckpointSeq,
+      long checkpoints) {
+
+    /** One entry of {@code GET /v1/audit/public-keys}, as {@link CheckpointKeys} reads it back. */
+    public JsonObject toJson() {
+      return new JsonObject()
+          .put("keyId", key.keyId())
+          .put("keyVersion", key.keyVersion())
+          .put("algorithm", Checkpoint.ALGORITHM)
+          .put("fingerprint", key.publicKey().fingerprint())
+          .put("publicKeyPem", key.publicKey().pem())
+          .put("current", current)
+          .put("firstCheckpointSeq", firstCheckpointSeq)
+          .put("lastCheckpointSeq", lastCheckpointSeq)
+          .put("checkpoints", checkpoints);
+    }
+  }
+
+  /**
+   * Every key version the signer has signed with or signs with now, oldest first, with the
+   * checkpoints each signed; audited. This is the key set auditors keep for offline verification.
+   *
+   * @return the keys; fails when the signer's keys or the database cannot be read
+   */
+  public Future<List<PublishedKey>> publicKeys(Caller caller) {
+    return signer
+        .publicKeys()
+        .compose(
+            keys ->
+                pool.withTransaction(
+                    tx ->
+                        trail
+                            .keyUsage(tx)
+                            .map(usage -> published(keys, usage))
+                            .compose(
+                                list ->
+                                    audited(
+                                            tx,
+                                            caller,
+                                            "public-keys",
+                                            null,
+                                            read("public-keys", "json")
+                                                .put("returned", list.size()))
+                                        .map(event -> list))));
+  }
+
+  private static List<PublishedKey> published(
+      List<CheckpointKey> keys, List<AuditTrailRepository.KeyUsage> usage) {
+    List<PublishedKey> list = new java.util.ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      CheckpointKey key = keys.get(i);
+      Long first = null;
+      Long last = null;
+      long count = 0;
+      for (AuditTrailRepository.KeyUsage u : usage) {
+        if (signedBy(u, key)) {
+          first = first == null ? u.firstSeq() : Math.min(first, u.firstSeq());
+          last = last == null ? u.lastSeq() : Math.max(last, u.lastSeq());
+          count += u.checkpoints();
+        }
+      }
+      list.add(new PublishedKey(key, i == keys.size() - 1, first, last, count));
+    }
+    return list;
+  }
+
+  /**
+   * Whether {@code key} signed the checkpoints of {@code usage}. Checkpoints made before versions
+   * were recorded carry none; a key file's were named {@code local:<fingerprint prefix>}, which
+   * still identifies the key. A Transit key's unversioned checkpoints cannot be attributed to a
+   * version (they verify with any version, see {@link AuditVerifier}).
+   */
+  private static boolean signedBy(AuditTrailRepository.KeyUsage usage, CheckpointKey key) {
+    if (usage.keyVersion() != null) {
+      return key.names(usage.keyId(), usage.keyVersion());
+    }
+    String fingerprint = key.publicKey().fingerprint();
+    return usage.keyId().startsWith(key.keyId() + ":")
+        && fingerprint.startsWith(usage.keyId().substring(key.keyId().length() + 1));
+  }
 
   /**
    * Verifies the whole trail as stored: reads the checkpoints, then streams the events up to the
-   * head in keyset batches through {@link AuditVerifier} (hashing on the worker executor). Audited
-   * with the verdict; a trail found invalid is also logged as an error for alerting.
+   * head in keyset batches through {@link AuditVerifier} (hashing on the worker executor), each
+   * checkpoint checked with the signer's key version it names. Audited with the verdict; a trail
+   * found invalid is also logged as an error for alerting.
    *
    * @return the verdict; fails when the database, the signer or the audit append fails
    */
   public Future<AuditVerifier.Result> verify(Caller caller) {
     return signer
-        .publicKeyPem()
-        .map(Ed25519PublicKey::fromPem)
+        .publicKeys()
+        .map(CheckpointKeys::of)
         .compose(
-            key ->
+            keys ->
                 allCheckpoints()
                     .compose(
                         checkpoints ->
@@ -287,8 +375,7 @@ public final class AuditService {
                                 .head(pool)
                                 .compose(
                                     head -> {
-                                      AuditVerifier verifier =
-                                          new AuditVerifier(checkpoints, List.of(key));
+                                      AuditVerifier verifier = new AuditVerifier(checkpoints, keys);
                                       return verifyEvents(verifier, head.seq());
                                     })))
         .compose(result -> recordVerification(caller, result));
@@ -339,7 +426,18 @@ public final class AuditService {
             .put("headSeq", result.headSeq())
             .put("headHash", result.headHash())
             .put("lastValidCheckpointSeq", result.lastValidCheckpointSeq());
-    if (!result.valid()) {
+    if (result.uncheckedCheckpoints() > 0) {
+      details.put("uncheckedCheckpoints", result.uncheckedCheckpoints());
+    }
+    if (result.unverifiable()) {
+      details.put("reason", result.reason());
+      LOG.atError()
+          .setMessage("audit trail verification could not check every checkpoint")
+          .addKeyValue("firstUncheckedSeq", result.firstUnchecked().seq())
+          .addKeyValue("keyVersion", result.firstUnchecked().keyVersion())
+          .addKeyValue("requestId", caller.requestId())
+          .log();
+    } else if (!result.valid()) {
       details.put("firstInvalidSeq", result.firstInvalidSeq()).put("reason", result.reason());
       LOG.atError()
           .setMessage("audit trail verification FAILED")
@@ -350,7 +448,12 @@ public final class AuditService {
     }
     AuditEvent event =
         new AuditEvent(
-            READ, "audit", "verify", null, result.valid() ? "SUCCESS" : "INVALID", details);
+            READ,
+            "audit",
+            "verify",
+            null,
+            result.valid() ? "SUCCESS" : result.unverifiable() ? "UNVERIFIED" : "INVALID",
+            details);
     return pool.withTransaction(tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
         .map(appended -> result);
   }

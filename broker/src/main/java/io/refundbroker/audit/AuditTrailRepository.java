@@ -34,7 +34,8 @@ public final class AuditTrailRepository {
       """
       SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1
       """;
-  private static final String CHECKPOINT_COLUMNS = "seq, head_hash, signed_at, key_id, signature";
+  private static final String CHECKPOINT_COLUMNS =
+      "seq, head_hash, signed_at, key_id, key_version, signature";
   private static final String CHECKPOINTS_AFTER =
       "SELECT "
           + CHECKPOINT_COLUMNS
@@ -51,9 +52,25 @@ public final class AuditTrailRepository {
       "SELECT pg_try_advisory_xact_lock(" + CHECKPOINT_LOCK + ") AS locked";
   private static final String INSERT_CHECKPOINT =
       """
-      INSERT INTO audit_checkpoints (seq, head_hash, signed_at, key_id, algorithm, signature)
-      VALUES (#{seq}, #{headHash}, #{signedAt}, #{keyId}, 'Ed25519', #{signature})
+      INSERT INTO audit_checkpoints
+        (seq, head_hash, signed_at, key_id, key_version, algorithm, signature)
+      VALUES (#{seq}, #{headHash}, #{signedAt}, #{keyId}, #{keyVersion}, 'Ed25519', #{signature})
       """;
+  private static final String KEY_USAGE =
+      """
+      SELECT key_id, key_version, min(seq) AS first_seq, max(seq) AS last_seq,
+             count(*) AS checkpoints
+        FROM audit_checkpoints
+       GROUP BY key_id, key_version
+       ORDER BY min(seq)
+      """;
+
+  /**
+   * Which checkpoints one key version signed ({@code keyVersion} null for checkpoints made before
+   * versions were recorded).
+   */
+  public record KeyUsage(
+      String keyId, String keyVersion, long firstSeq, long lastSeq, long checkpoints) {}
 
   /** The last event's seq and hash ({@code 0} and the all-zero hash when the trail is empty). */
   public record Head(long seq, String hash) {}
@@ -131,6 +148,26 @@ public final class AuditTrailRepository {
         .map(rows -> rows.iterator().next().getBoolean("locked"));
   }
 
+  /** Per key id and version, the first and last checkpoint it signed, in order of first use. */
+  public Future<List<KeyUsage>> keyUsage(SqlClient sql) {
+    return sql.preparedQuery(KEY_USAGE)
+        .execute()
+        .map(
+            rows -> {
+              List<KeyUsage> usage = new ArrayList<>(rows.size());
+              for (Row row : rows) {
+                usage.add(
+                    new KeyUsage(
+                        row.getString("key_id"),
+                        row.getString("key_version"),
+                        row.getLong("first_seq"),
+                        row.getLong("last_seq"),
+                        row.getLong("checkpoints")));
+              }
+              return usage;
+            });
+  }
+
   /** Inserts a signed checkpoint; fails when the trigger refuses it (see V3). */
   public Future<Void> insertCheckpoint(SqlClient tx, Checkpoint checkpoint) {
     Map<String, Object> p = new HashMap<>();
@@ -138,6 +175,7 @@ public final class AuditTrailRepository {
     p.put("headHash", checkpoint.headHash());
     p.put("signedAt", checkpoint.signedAt().atOffset(ZoneOffset.UTC));
     p.put("keyId", checkpoint.keyId());
+    p.put("keyVersion", checkpoint.keyVersion());
     p.put("signature", Base64.getEncoder().encodeToString(checkpoint.signature()));
     return SqlTemplate.forUpdate(tx, INSERT_CHECKPOINT).execute(p).mapEmpty();
   }
@@ -164,6 +202,7 @@ public final class AuditTrailRepository {
         row.getString("head_hash"),
         row.getOffsetDateTime("signed_at").toInstant(),
         row.getString("key_id"),
+        row.getString("key_version"),
         Base64.getDecoder().decode(row.getString("signature")));
   }
 }

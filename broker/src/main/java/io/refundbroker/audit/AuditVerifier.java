@@ -4,7 +4,9 @@ import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -21,10 +23,23 @@ import java.util.Objects;
  *       canonical(content))}.
  *   <li><b>Link</b>: each event's {@code prevHash} equals the previous event's hash (the all-zero
  *       hash for seq 1).
- *   <li><b>Checkpoints</b>: every checkpoint's Ed25519 signature verifies with one of the public
- *       keys, its {@code headHash} equals the trail's hash at its seq, and no checkpoint refers to
- *       a seq beyond the head.
+ *   <li><b>Checkpoints</b>: every checkpoint's Ed25519 signature verifies with the key it names
+ *       (see below), its {@code headHash} equals the trail's hash at its seq, and no checkpoint
+ *       refers to a seq beyond the head.
  * </ol>
+ *
+ * <h2>Which key checks a checkpoint</h2>
+ *
+ * A checkpoint names its key id and version. A named key of that id and version (from the signer,
+ * or a key set exported by {@code GET /v1/audit/public-keys}) must verify it; otherwise an unnamed
+ * key (a bare PEM) whose fingerprint is that version (a key file's version is its fingerprint), or
+ * failing that any unnamed key that verifies it, which is then taken as that version for the rest
+ * of the run. A checkpoint made before versions were recorded may verify with any key given. A
+ * checkpoint whose key version was not given <em>cannot be checked</em>: that is reported as such
+ * (the trail is not called valid, but no event is named as bad), never as tampering; the events it
+ * would cover stay protected by the next checkpoint that can be checked. Should a later checkpoint
+ * of the same version verify with an unnamed key, the earlier one that did not is forged after all
+ * and reported so.
  *
  * <h2>Which event is named ({@code firstInvalidSeq})</h2>
  *
@@ -68,7 +83,9 @@ public final class AuditVerifier {
   public static final int WINDOW = 1024;
 
   private final List<Checkpoint> checkpoints;
-  private final List<Ed25519PublicKey> keys;
+  private final CheckpointKeys keys;
+  private final Map<String, Ed25519PublicKey> learned = new HashMap<>();
+  private final List<Unchecked> unchecked = new ArrayList<>();
   private final String[] recentHashes = new String[WINDOW];
 
   private int nextCheckpoint;
@@ -86,15 +103,37 @@ public final class AuditVerifier {
 
   /**
    * @param checkpoints the signed checkpoints, in any order
-   * @param keys the public keys a checkpoint may be signed with (usually one)
+   * @param keys the public keys the checkpoints may be signed with
    */
-  public AuditVerifier(List<Checkpoint> checkpoints, List<Ed25519PublicKey> keys) {
+  public AuditVerifier(List<Checkpoint> checkpoints, CheckpointKeys keys) {
     this.checkpoints = new ArrayList<>(checkpoints);
     this.checkpoints.sort(Comparator.comparingLong(Checkpoint::seq));
-    this.keys = List.copyOf(keys);
+    this.keys = Objects.requireNonNull(keys, "keys");
   }
 
-  /** The outcome; {@code firstInvalidSeq} and {@code reason} are null when valid. */
+  /**
+   * @param checkpoints the signed checkpoints, in any order
+   * @param keys unnamed public keys (PEM files) the checkpoints may be signed with
+   */
+  public AuditVerifier(List<Checkpoint> checkpoints, List<Ed25519PublicKey> keys) {
+    this(checkpoints, CheckpointKeys.unnamed(keys));
+  }
+
+  /** A checkpoint whose key version was not given, and the last valid checkpoint before it. */
+  private record Unchecked(Checkpoint checkpoint, long lastValidBefore) {}
+
+  /** The first checkpoint that could not be checked, and the key version it names. */
+  public record UncheckedCheckpoint(long seq, String keyId, String keyVersion) {}
+
+  /**
+   * The outcome; {@code firstInvalidSeq} and {@code reason} are null when valid. A trail with no
+   * bad event in which some checkpoint could not be checked (its key version was not given) is not
+   * valid, has no {@code firstInvalidSeq}, and its {@code reason} says which checkpoint and key
+   * version.
+   *
+   * @param uncheckedCheckpoints how many checkpoints could not be checked
+   * @param firstUnchecked the first of them, or null
+   */
   public record Result(
       boolean valid,
       long checkedEvents,
@@ -103,7 +142,14 @@ public final class AuditVerifier {
       Long firstInvalidSeq,
       String reason,
       int checkpointsVerified,
-      long lastValidCheckpointSeq) {
+      long lastValidCheckpointSeq,
+      int uncheckedCheckpoints,
+      UncheckedCheckpoint firstUnchecked) {
+
+    /** Whether nothing was found to be bad, but a checkpoint could not be checked. */
+    public boolean unverifiable() {
+      return !valid && firstInvalidSeq == null;
+    }
 
     /** The {@code GET /v1/audit/verify} body. */
     public JsonObject toJson() {
@@ -118,7 +164,19 @@ public final class AuditVerifier {
       if (valid) {
         json.put("unsignedEvents", headSeq - lastValidCheckpointSeq);
       } else {
-        json.put("firstInvalidSeq", firstInvalidSeq).put("reason", reason);
+        if (firstInvalidSeq != null) {
+          json.put("firstInvalidSeq", firstInvalidSeq);
+        }
+        json.put("reason", reason);
+      }
+      if (firstUnchecked != null) {
+        json.put("uncheckedCheckpoints", uncheckedCheckpoints)
+            .put(
+                "firstUncheckedCheckpoint",
+                new JsonObject()
+                    .put("seq", firstUnchecked.seq())
+                    .put("keyId", firstUnchecked.keyId())
+                    .put("keyVersion", firstUnchecked.keyVersion()));
       }
       return json;
     }
@@ -176,15 +234,21 @@ public final class AuditVerifier {
     }
   }
 
-  /** Ends verification: checks what only the end can show (checkpoints beyond the head). */
+  /**
+   * Ends verification: checks what only the end can show (checkpoints beyond the head, unchecked
+   * checkpoints whose key turned up later).
+   */
   public Result finish() {
     if (firstInvalidSeq == null && pending != null) {
       fail(pending);
     }
-    if (firstInvalidSeq == null && nextCheckpoint < checkpoints.size()) {
-      Checkpoint beyond = checkpoints.get(nextCheckpoint);
-      if (!signatureValid(beyond)) {
-        fail(forged(beyond));
+    while (firstInvalidSeq == null && nextCheckpoint < checkpoints.size()) {
+      Checkpoint beyond = checkpoints.get(nextCheckpoint++);
+      SignatureCheck check = checkSignature(beyond);
+      if (check == SignatureCheck.UNKNOWN_KEY) {
+        unchecked.add(new Unchecked(beyond, lastValidCheckpointSeq));
+      } else if (check == SignatureCheck.INVALID) {
+        fail(forged(beyond, lastValidCheckpointSeq));
       } else {
         fail(
             new Failure(
@@ -200,15 +264,61 @@ public final class AuditVerifier {
                     + " were removed"));
       }
     }
+    recheckUnchecked();
+    boolean intact = firstInvalidSeq == null;
+    UncheckedCheckpoint first =
+        unchecked.isEmpty()
+            ? null
+            : new UncheckedCheckpoint(
+                unchecked.get(0).checkpoint().seq(),
+                unchecked.get(0).checkpoint().keyId(),
+                unchecked.get(0).checkpoint().keyVersion());
     return new Result(
-        firstInvalidSeq == null,
+        intact && unchecked.isEmpty(),
         checked,
         headSeq,
         headHash,
         firstInvalidSeq,
-        reason,
+        intact && first != null ? cannotCheck(first) : reason,
         verifiedCheckpoints,
-        lastValidCheckpointSeq);
+        lastValidCheckpointSeq,
+        unchecked.size(),
+        first);
+  }
+
+  /**
+   * An unchecked checkpoint whose key version was later recognised in an unnamed key did not verify
+   * with it: it is forged, and named as such if that comes before the failure found so far.
+   */
+  private void recheckUnchecked() {
+    Failure earliest = null;
+    for (java.util.Iterator<Unchecked> it = unchecked.iterator(); it.hasNext(); ) {
+      Unchecked u = it.next();
+      if (learned.containsKey(ref(u.checkpoint()))) {
+        it.remove();
+        if (earliest == null) {
+          earliest = forged(u.checkpoint(), u.lastValidBefore());
+        }
+      }
+    }
+    if (earliest != null && (firstInvalidSeq == null || earliest.seq() < firstInvalidSeq)) {
+      fail(earliest);
+    }
+  }
+
+  private String cannotCheck(UncheckedCheckpoint first) {
+    return "the checkpoint at seq "
+        + first.seq()
+        + " (key "
+        + first.keyId()
+        + ") is signed by key version "
+        + first.keyVersion()
+        + ", which was not given, so it cannot be checked"
+        + (unchecked.size() > 1
+            ? " (nor can " + (unchecked.size() - 1) + " later checkpoints)"
+            : "")
+        + ". This is not evidence of tampering: verify with every key the broker has signed with"
+        + " (the key set of GET /v1/audit/public-keys)";
   }
 
   private record Failure(long seq, String reason) {}
@@ -310,8 +420,15 @@ public final class AuditVerifier {
                 "checkpoint at seq " + checkpoint.seq() + " refers to no event"));
         return;
       }
-      if (!signatureValid(checkpoint)) {
-        fail(forged(checkpoint));
+      SignatureCheck check = checkSignature(checkpoint);
+      if (check == SignatureCheck.UNKNOWN_KEY) {
+        // not vouched for, but no evidence against it either: the next checkable checkpoint
+        // covers these events through the chain
+        unchecked.add(new Unchecked(checkpoint, lastValidCheckpointSeq));
+        continue;
+      }
+      if (check == SignatureCheck.INVALID) {
+        fail(forged(checkpoint, lastValidCheckpointSeq));
         return;
       }
       if (!checkpoint.headHash().equals(hash)) {
@@ -333,28 +450,75 @@ public final class AuditVerifier {
     }
   }
 
-  private boolean signatureValid(Checkpoint checkpoint) {
-    byte[] signature = checkpoint.signature();
-    if (signature == null) {
-      return false;
-    }
-    byte[] message = checkpoint.signedMessage();
-    for (Ed25519PublicKey key : keys) {
-      if (key.verifies(message, signature)) {
-        return true;
-      }
-    }
-    return false;
+  private enum SignatureCheck {
+    VALID,
+    INVALID,
+    UNKNOWN_KEY
   }
 
-  private Failure forged(Checkpoint checkpoint) {
+  /** Checks a checkpoint's signature with the key it names (see the class comment). */
+  private SignatureCheck checkSignature(Checkpoint checkpoint) {
+    byte[] signature = checkpoint.signature();
+    if (signature == null) {
+      return SignatureCheck.INVALID;
+    }
+    byte[] message = checkpoint.signedMessage();
+    String version = checkpoint.keyVersion();
+    if (version == null) {
+      // made before versions were recorded: any key given may have signed it
+      boolean any =
+          keys.named().stream().anyMatch(k -> k.publicKey().verifies(message, signature))
+              || keys.unnamed().stream().anyMatch(k -> k.verifies(message, signature));
+      return any ? SignatureCheck.VALID : SignatureCheck.INVALID;
+    }
+    Ed25519PublicKey key = keyFor(checkpoint.keyId(), version);
+    if (key != null) {
+      return key.verifies(message, signature) ? SignatureCheck.VALID : SignatureCheck.INVALID;
+    }
+    for (Ed25519PublicKey candidate : keys.unnamed()) {
+      if (candidate.verifies(message, signature)) {
+        learned.put(ref(checkpoint), candidate);
+        return SignatureCheck.VALID;
+      }
+    }
+    return SignatureCheck.UNKNOWN_KEY;
+  }
+
+  /** The key known to be {@code keyId} version {@code version}, or null. */
+  private Ed25519PublicKey keyFor(String keyId, String version) {
+    CheckpointKey named = keys.find(keyId, version);
+    if (named != null) {
+      return named.publicKey();
+    }
+    Ed25519PublicKey seen = learned.get(keyId + "\n" + version);
+    if (seen != null) {
+      return seen;
+    }
+    for (Ed25519PublicKey candidate : keys.unnamed()) {
+      if (candidate.fingerprint().equals(version)) {
+        return candidate;
+      }
+    }
+    return null;
+  }
+
+  private static String ref(Checkpoint checkpoint) {
+    return checkpoint.keyId() + "\n" + checkpoint.keyVersion();
+  }
+
+  private static Failure forged(Checkpoint checkpoint, long lastValid) {
+    String key =
+        checkpoint.keyVersion() == null
+            ? "the public key"
+            : "key version " + checkpoint.keyVersion() + " of " + checkpoint.keyId();
     return new Failure(
-        lastValidCheckpointSeq + 1,
+        lastValid + 1,
         "the checkpoint at seq "
             + checkpoint.seq()
-            + " has a signature that does not verify with the public key (forged, or signed by"
-            + " another key): nothing after seq "
-            + lastValidCheckpointSeq
+            + " has a signature that does not verify with "
+            + key
+            + " (forged, or signed by another key): nothing after seq "
+            + lastValid
             + " is vouched for");
   }
 

@@ -108,7 +108,7 @@ public final class CheckpointService {
                   new Checkpoint(head.seq(), head.hash(), clock.instant(), signer.keyId(), null);
               return signer
                   .sign(unsigned.signedMessage())
-                  .map(unsigned::withSignature)
+                  .map(unsigned::signedWith)
                   .compose(
                       signed ->
                           trail
@@ -119,6 +119,7 @@ public final class CheckpointService {
                                         .setMessage("audit checkpoint signed")
                                         .addKeyValue("seq", signed.seq())
                                         .addKeyValue("keyId", signed.keyId())
+                                        .addKeyValue("keyVersion", signed.keyVersion())
                                         .log();
                                     return Optional.of(signed);
                                   }));

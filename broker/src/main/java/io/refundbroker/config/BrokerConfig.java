@@ -96,7 +96,8 @@ public record BrokerConfig(
       Duration timeout,
       int workerThreads,
       String transitMount,
-      String transitKey) {}
+      String transitKey,
+      Optional<Path> tokenFile) {}
 
   /** Signed checkpoints of the audit chain. */
   public record AuditConfig(
@@ -260,7 +261,8 @@ public record BrokerConfig(
                 Duration.ofMinutes(5)),
             env.integer("VAULT_WORKER_THREADS", 4, 1, 64),
             env.string("VAULT_TRANSIT_MOUNT", "transit"),
-            env.string("VAULT_TRANSIT_KEY", "refund-broker-audit"));
+            env.string("VAULT_TRANSIT_KEY", "refund-broker-audit"),
+            env.optional("VAULT_TOKEN_FILE").map(raw -> env.path("VAULT_TOKEN_FILE", null)));
     if (credentials.backend() == CredentialsBackend.VAULT) {
       validateVault(env, vault);
     }
@@ -436,8 +438,17 @@ public record BrokerConfig(
           vault.roleId().isEmpty() ? "VAULT_ROLE_ID" : "VAULT_SECRET_ID",
           "is required with AppRole login (set both VAULT_ROLE_ID and VAULT_SECRET_ID)");
     }
-    if (!appRole && vault.token().isEmpty()) {
-      env.problem("VAULT_TOKEN", "or VAULT_ROLE_ID + VAULT_SECRET_ID is required when using Vault");
+    if (!appRole && vault.token().isEmpty() && vault.tokenFile().isEmpty()) {
+      env.problem(
+          "VAULT_TOKEN",
+          "or VAULT_TOKEN_FILE or VAULT_ROLE_ID + VAULT_SECRET_ID is required when using Vault");
+    }
+    if (vault.tokenFile().isPresent() && (appRole || vault.token().isPresent())) {
+      env.problem(
+          "VAULT_TOKEN_FILE",
+          "cannot be combined with "
+              + (appRole ? "VAULT_ROLE_ID/VAULT_SECRET_ID" : "VAULT_TOKEN")
+              + ": choose one way to authenticate");
     }
     if (!vault.kvMount().matches("[A-Za-z0-9][A-Za-z0-9_./-]{0,127}")) {
       env.problem("VAULT_KV_MOUNT", "must be a mount path such as refund-broker");

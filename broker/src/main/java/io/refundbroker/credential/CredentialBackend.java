@@ -98,8 +98,14 @@ public interface CredentialBackend {
     return name;
   }
 
-  /** Succeeds when the backend can serve reads now (Vault reachable, unsealed, logged in). */
-  Future<Void> checkReady();
+  /**
+   * Succeeds when the backend can serve reads now (Vault reachable, unsealed, in a state that
+   * serves reads, with a usable token, and a credential read works; the local table readable).
+   *
+   * @return a short public description of the backend's state (no secrets); fails with 503 {@code
+   *     CREDENTIALS_UNAVAILABLE} whose detail says what is wrong
+   */
+  Future<String> checkReady();
 
   /** Releases threads, timers and connections. */
   Future<Void> close();

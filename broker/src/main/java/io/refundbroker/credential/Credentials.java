@@ -130,8 +130,12 @@ public final class Credentials {
     return backend::brokerSecret;
   }
 
-  /** The backend's readiness (Vault reachable, unsealed and logged in; local table readable). */
-  public Future<Void> checkReady() {
+  /**
+   * The backend's readiness (Vault serving reads with a usable token; local table readable).
+   *
+   * @return what the backend's state is; fails with 503 {@code CREDENTIALS_UNAVAILABLE}
+   */
+  public Future<String> checkReady() {
     return backend.checkReady();
   }
 

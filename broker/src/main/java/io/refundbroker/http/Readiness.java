@@ -24,6 +24,14 @@ public final class Readiness {
 
   /** Registers a check; {@code check} is called on every readiness probe. */
   public Readiness register(String name, Supplier<Future<Void>> check) {
+    return registerDescribed(name, () -> check.get().map((String) null));
+  }
+
+  /**
+   * Registers a check whose success says what the dependency's state is (shown as {@code detail},
+   * so it must not carry secrets either); {@code check} is called on every readiness probe.
+   */
+  public Readiness registerDescribed(String name, Supplier<Future<String>> check) {
     checks.register(
         name,
         TIMEOUT_MS,
@@ -34,7 +42,9 @@ public final class Readiness {
                     result ->
                         promise.complete(
                             result.succeeded()
-                                ? Status.OK()
+                                ? (result.result() == null
+                                    ? Status.OK()
+                                    : Status.OK(new JsonObject().put("detail", result.result())))
                                 : Status.KO(
                                     new JsonObject().put("reason", reason(result.cause()))))));
     return this;
@@ -52,6 +62,9 @@ public final class Readiness {
         JsonObject item =
             new JsonObject().put("id", check.getId()).put("status", check.getUp() ? "UP" : "DOWN");
         JsonObject data = check.getData();
+        if (data != null && data.containsKey("detail")) {
+          item.put("detail", data.getString("detail"));
+        }
         if (data != null && data.containsKey("reason")) {
           item.put("reason", data.getString("reason"));
         } else if (!check.getUp()) {

@@ -55,6 +55,7 @@ class AuditApiIT {
     "/v1/audit/checkpoints, application/json, checkpoints, json",
     "/v1/audit/checkpoints, application/x-ndjson, checkpoints, jsonl",
     "/v1/audit/public-key, application/x-pem-file, public-key, pem",
+    "/v1/audit/public-keys, application/json, public-keys, json",
     "/v1/audit/verify, application/json, verify, json",
     "/v1/audit/clearing?chainId=acme&month=2025-01, application/json, clearing, json",
     "/v1/audit/clearing?chainId=acme&month=2025-01, text/csv, clearing, csv"
@@ -147,9 +148,26 @@ class AuditApiIT {
     HttpResult key = get("/v1/audit/public-key", "application/x-pem-file");
     assertThat(key.text()).startsWith("-----BEGIN PUBLIC KEY-----");
     Ed25519PublicKey parsed = Ed25519PublicKey.fromPem(key.text());
-    assertThat(key.header("X-Audit-Key-Id"))
-        .startsWith("local:")
-        .contains(parsed.fingerprint().substring(0, 32));
+    assertThat(key.header("X-Audit-Key-Id")).isEqualTo("local");
+    assertThat(key.header("X-Audit-Key-Version")).isEqualTo(parsed.fingerprint());
+  }
+
+  @Test
+  void publicKeysListTheCurrentKeyWithTheCheckpointsItSigned() {
+    HttpResult keys = get("/v1/audit/public-keys", "application/json");
+    assertThat(keys.status()).as(keys.toString()).isEqualTo(200);
+    JsonArray list = keys.json().getJsonArray("keys");
+    assertThat(list).hasSize(1);
+    JsonObject key = list.getJsonObject(0);
+    Ed25519PublicKey parsed = Ed25519PublicKey.fromPem(key.getString("publicKeyPem"));
+    assertThat(key.getString("keyId")).isEqualTo("local");
+    assertThat(key.getString("keyVersion")).isEqualTo(parsed.fingerprint());
+    assertThat(key.getString("fingerprint")).isEqualTo(parsed.fingerprint());
+    assertThat(key.getString("algorithm")).isEqualTo("Ed25519");
+    assertThat(key.getBoolean("current")).isTrue();
+    assertThat(CheckpointKeys.readKeySet(keys.json()))
+        .singleElement()
+        .satisfies(k -> assertThat(k.publicKey()).isEqualTo(parsed));
   }
 
   @Test

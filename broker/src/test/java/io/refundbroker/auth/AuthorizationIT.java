@@ -61,6 +61,7 @@ class AuthorizationIT {
             "listAuditEvents",
             "listAuditCheckpoints",
             "getAuditPublicKey",
+            "listAuditPublicKeys",
             "verifyAuditTrail",
             "getClearingStatement");
     return ops;

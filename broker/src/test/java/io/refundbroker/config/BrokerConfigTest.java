@@ -143,6 +143,39 @@ class BrokerConfigTest {
   }
 
   @Test
+  void aTokenFileIsOneWayToAuthenticateAndCannotBeCombinedWithAnother() {
+    BrokerConfig config =
+        parse("VAULT_ADDR", "http://127.0.0.1:8200", "VAULT_TOKEN_FILE", "/run/vault/token");
+    assertThat(config.vault().tokenFile()).contains(Path.of("/run/vault/token"));
+    assertThat(config.vault().token()).isEmpty();
+    assertThat(
+            failure(
+                    "VAULT_ADDR",
+                    "http://127.0.0.1:8200",
+                    "VAULT_TOKEN_FILE",
+                    "/run/vault/token",
+                    "VAULT_TOKEN",
+                    "hvs.canary-vault-token")
+                .getMessage())
+        .contains("VAULT_TOKEN_FILE cannot be combined with VAULT_TOKEN")
+        .doesNotContain("canary-vault-token");
+    assertThat(
+            failure(
+                    "VAULT_ADDR",
+                    "http://127.0.0.1:8200",
+                    "VAULT_TOKEN_FILE",
+                    "/run/vault/token",
+                    "VAULT_ROLE_ID",
+                    "r",
+                    "VAULT_SECRET_ID",
+                    "s")
+                .getMessage())
+        .contains("VAULT_TOKEN_FILE cannot be combined with VAULT_ROLE_ID/VAULT_SECRET_ID");
+    assertThat(failure("VAULT_ADDR", "http://127.0.0.1:8200").getMessage())
+        .contains("VAULT_TOKEN_FILE");
+  }
+
+  @Test
   void durationsAcceptUnits() {
     BrokerConfig config = parse("VIPPS_READ_TIMEOUT", "2500ms", "RECONCILER_INTERVAL", "2m");
     assertThat(config.vipps().readTimeout()).isEqualTo(Duration.ofMillis(2500));

@@ -111,8 +111,8 @@ class CredentialCacheTest {
     }
 
     @Override
-    public Future<Void> checkReady() {
-      return Future.succeededFuture();
+    public Future<String> checkReady() {
+      return Future.succeededFuture("fake");
     }
 
     @Override

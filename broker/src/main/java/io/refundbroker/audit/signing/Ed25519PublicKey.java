@@ -6,7 +6,9 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.crypto.params.AsymmetricKeyParameter;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
@@ -68,6 +70,44 @@ public final class Ed25519PublicKey {
     }
   }
 
+  /**
+   * The key whose raw 32-byte encoding (RFC 8032) is {@code raw}, as Vault Transit publishes it.
+   *
+   * @throws IllegalArgumentException when {@code raw} is not 32 bytes
+   */
+  public static Ed25519PublicKey fromRaw(byte[] raw) {
+    if (raw == null || raw.length != Ed25519PublicKeyParameters.KEY_SIZE) {
+      throw new IllegalArgumentException("an Ed25519 public key is 32 bytes");
+    }
+    return new Ed25519PublicKey(new Ed25519PublicKeyParameters(raw, 0));
+  }
+
+  /**
+   * Reads every PEM {@code PUBLIC KEY} block of {@code pemText}, in order (text between the blocks,
+   * such as comment lines, is skipped).
+   *
+   * @throws IllegalArgumentException when a block is not an Ed25519 public key
+   */
+  public static List<Ed25519PublicKey> allFromPem(String pemText) {
+    List<Ed25519PublicKey> keys = new ArrayList<>();
+    try (PEMParser parser = new PEMParser(new StringReader(pemText))) {
+      Object object;
+      while ((object = parser.readObject()) != null) {
+        if (!(object instanceof SubjectPublicKeyInfo info)
+            || !(PublicKeyFactory.createKey(info) instanceof Ed25519PublicKeyParameters ed25519)) {
+          throw new IllegalArgumentException("a PEM block is not an Ed25519 public key");
+        }
+        keys.add(new Ed25519PublicKey(ed25519));
+      }
+      return keys;
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalArgumentException iae) {
+        throw iae;
+      }
+      throw new IllegalArgumentException("not PEM Ed25519 public keys: " + e.getMessage(), e);
+    }
+  }
+
   /** True when {@code signature} is this key's Ed25519 signature of {@code message}. */
   public boolean verifies(byte[] message, byte[] signature) {
     if (signature == null || signature.length != Ed25519PublicKeyParameters.KEY_SIZE * 2) {
@@ -87,6 +127,17 @@ public final class Ed25519PublicKey {
   /** SHA-256 of the SubjectPublicKeyInfo DER, in hex (what {@code openssl} fingerprints hash). */
   public String fingerprint() {
     return fingerprint;
+  }
+
+  /** Same key (same SubjectPublicKeyInfo). */
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof Ed25519PublicKey k && fingerprint.equals(k.fingerprint);
+  }
+
+  @Override
+  public int hashCode() {
+    return fingerprint.hashCode();
   }
 
   @Override

@@ -321,10 +321,10 @@ public final class LocalCredentialBackend implements CredentialBackend {
   }
 
   @Override
-  public Future<Void> checkReady() {
+  public Future<String> checkReady() {
     return pool.query(CHECK_TABLE)
         .execute()
-        .<Void>mapEmpty()
+        .map(rows -> "local credential table readable")
         .recover(
             failure ->
                 Future.failedFuture(

@@ -189,7 +189,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
   }
 
   @Override
-  public Future<Void> checkReady() {
+  public Future<String> checkReady() {
     return session
         .checkHealth()
         .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
@@ -417,6 +417,9 @@ public final class VaultCredentialBackend implements CredentialBackend {
     if (!(failure instanceof VaultFailure f)) {
       return CredentialProblems.unavailable("unexpected error");
     }
+    if (f.state() != null) {
+      return CredentialProblems.unavailable(f.state());
+    }
     return switch (f.kind()) {
       case NOT_FOUND ->
           version == null
@@ -428,7 +431,16 @@ public final class VaultCredentialBackend implements CredentialBackend {
               "the credential store refused access; operators are alerted");
       case INVALID_TOKEN, LOGIN_REJECTED ->
           CredentialProblems.unavailable("the broker cannot authenticate to the credential store");
+      case NO_TOKEN ->
+          CredentialProblems.unavailable(
+              "the broker's token for the credential store has expired or was revoked and no"
+                  + " new one was supplied; operators are alerted");
       case SEALED -> CredentialProblems.unavailable("the credential store is sealed");
+      case UNINITIALIZED ->
+          CredentialProblems.unavailable("the credential store is not initialised");
+      case DR_SECONDARY ->
+          CredentialProblems.unavailable(
+              "the credential store is a disaster-recovery secondary, which serves no reads");
       case THROTTLED ->
           CredentialProblems.unavailable("the credential store is throttling requests");
       case UNREACHABLE -> CredentialProblems.unavailable("the credential store cannot be reached");

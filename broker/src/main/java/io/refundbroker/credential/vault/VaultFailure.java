@@ -19,10 +19,22 @@ final class VaultFailure extends RuntimeException {
     DENIED,
     /** 403 {@code invalid token}: expired or revoked token. */
     INVALID_TOKEN,
+    /**
+     * No request was sent: the broker's token ({@code VAULT_TOKEN}, {@code VAULT_TOKEN_FILE}) has
+     * expired or was refused, and there is no new one yet.
+     */
+    NO_TOKEN,
     /** 400 on login: wrong role id or secret id. */
     LOGIN_REJECTED,
     /** 503 {@code Vault is sealed}. */
     SEALED,
+    /** {@code sys/health} 501: Vault is not initialised. */
+    UNINITIALIZED,
+    /**
+     * {@code sys/health} 472, or 400 {@code path disabled in replication DR secondary mode}: a
+     * disaster-recovery secondary, which serves no client requests.
+     */
+    DR_SECONDARY,
     /** 429: rate-limit quota. */
     THROTTLED,
     /** Connection refused, timeout, other 5xx or 412. */
@@ -35,13 +47,28 @@ final class VaultFailure extends RuntimeException {
   private final int status;
   private final String method;
   private final String path;
+  private final String state;
 
   VaultFailure(Kind kind, int status, String method, String path) {
+    this(kind, status, method, path, null);
+  }
+
+  /**
+   * @param state what {@code sys/health} said Vault is (e.g. "Vault is sealed (sys/health 503)"),
+   *     for readiness; null when the failure is not about Vault's state
+   */
+  VaultFailure(Kind kind, int status, String method, String path, String state) {
     super(kind + " (HTTP " + status + ") on " + method + " " + path, null, false, false);
     this.kind = kind;
     this.status = status;
     this.method = method;
     this.path = path;
+    this.state = state;
+  }
+
+  /** What {@code sys/health} said Vault is, or null. */
+  String state() {
+    return state;
   }
 
   /** Classifies an error response by its status and the text of its {@code errors}. */
@@ -56,6 +83,8 @@ final class VaultFailure extends RuntimeException {
       kind = Kind.DENIED;
     } else if (status == 400 && text.contains("check-and-set")) {
       kind = Kind.CAS_MISMATCH;
+    } else if (status == 400 && text.contains("dr secondary mode")) {
+      kind = Kind.DR_SECONDARY;
     } else if (status == 400 && text.contains("invalid role or secret id")) {
       kind = Kind.LOGIN_REJECTED;
     } else if (status == 503) {

@@ -2,6 +2,7 @@ package io.refundbroker.credential.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.audit.CheckpointSignature;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.vault.VaultDouble;
@@ -45,16 +46,46 @@ class VaultSessionIT {
   }
 
   private VaultSession open() {
-    BrokerConfig config =
-        BrokerConfig.fromEnvironment(
-            Map.of(
-                "CREDENTIALS_BACKEND", "vault",
-                "VAULT_ADDR", vault.address(),
-                "VAULT_ROLE_ID", vault.roleId(),
-                "VAULT_SECRET_ID", vault.secretId(),
-                "VAULT_TIMEOUT", "2s"));
+    return open(Map.of("VAULT_ROLE_ID", vault.roleId(), "VAULT_SECRET_ID", vault.secretId()));
+  }
+
+  private VaultSession open(Map<String, String> credentials) {
+    Map<String, String> env = new java.util.HashMap<>(credentials);
+    env.put("CREDENTIALS_BACKEND", "vault");
+    env.put("VAULT_ADDR", vault.address());
+    env.put("VAULT_TIMEOUT", "2s");
+    BrokerConfig config = BrokerConfig.fromEnvironment(env);
     session = Await.result(VaultSession.start(vertx, config.vault()));
     return session;
+  }
+
+  @Test
+  void aGivenTokenIsNotRenewedAgainOnceVaultCapsItsRenewal() {
+    // vault token create -ttl=60s -explicit-max-ttl=100s
+    String token =
+        vault.issueToken(Duration.ofSeconds(60), Duration.ofSeconds(100), "default", "broker");
+    open(Map.of("VAULT_TOKEN", token));
+    // looked up and usable (a cold first call may have timed out at start)
+    Await.result(session.checkHealth());
+
+    vault.advance(Duration.ofSeconds(30));
+    Await.result(session.renewNow());
+    vault.advance(Duration.ofSeconds(40));
+    // 70 s in: Vault caps the renewal at the explicit max (30 s left instead of 60)
+    Await.result(session.renewNow());
+    long renewals = vault.count(r -> r.path().equals("auth/token/renew-self"));
+    assertThat(renewals).isEqualTo(2);
+    assertThat(vault.count(r -> r.path().equals("auth/token/renew-self") && r.status() == 200))
+        .isEqualTo(2);
+
+    // further renewal rounds (what the timer would do ever more often) send nothing
+    for (int i = 0; i < 5; i++) {
+      Await.result(session.renewNow());
+    }
+    assertThat(vault.count(r -> r.path().equals("auth/token/renew-self")))
+        .as("no renewal after the capped one")
+        .isEqualTo(renewals);
+    assertThat(vault.logins()).isZero();
   }
 
   @Test
@@ -96,8 +127,10 @@ class VaultSessionIT {
     VaultTransitSigner signer =
         new VaultTransitSigner(session, VaultDouble.TRANSIT_MOUNT, VaultDouble.TRANSIT_KEY);
     byte[] message = "checkpoint seq=42 hash=abc".getBytes(StandardCharsets.UTF_8);
-    byte[] signature = Await.result(signer.sign(message));
-    String pem = Await.result(signer.publicKeyPem());
+    CheckpointSignature signed = Await.result(signer.sign(message));
+    byte[] signature = signed.signature();
+    assertThat(signed.keyVersion()).isEqualTo("1");
+    String pem = Await.result(signer.currentKey()).publicKey().pem();
     assertThat(signature).hasSize(64);
     assertThat(pem).startsWith("-----BEGIN PUBLIC KEY-----");
     assertThat(signer.keyId()).isEqualTo("vault-transit:" + VaultDouble.TRANSIT_KEY);

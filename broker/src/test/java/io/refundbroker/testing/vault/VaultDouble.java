@@ -37,9 +37,12 @@ import java.util.function.Predicate;
  * A test double of HashiCorp Vault over real HTTP (Vert.x, port 0), behaving as {@code
  * notes/vault.md} describes for what the broker uses: the response envelope, KV v2 (versions,
  * check-and-set, soft delete, metadata, custom_metadata, retention), AppRole login, token
- * lookup/renew with TTL and max TTL on a controllable clock, Transit ed25519 keys and signing,
- * {@code sys/health}, the 403 texts ({@code permission denied}, {@code invalid token}), {@code
- * {"errors":[]}} 404s, 503 {@code Vault is sealed} and 429.
+ * lookup/renew with TTL, max TTL and explicit max TTL on a controllable clock, Transit ed25519 keys
+ * with versions (rotation by hand and by {@code auto_rotate_period}, {@code vault:v<n>:}
+ * signatures, {@code key_version} on sign), {@code sys/health} with its status codes and query
+ * parameters for every HA and replication state ({@link Mode}), the 403 texts ({@code permission
+ * denied}, {@code invalid token}), {@code {"errors":[]}} 404s, 503 {@code Vault is sealed}, 429,
+ * and a DR secondary's 400 {@code path disabled in replication DR secondary mode}.
  *
  * <p>It enforces ACL policies loaded from {@code ../vault-config/*.hcl} (policy name = file name
  * without {@code .hcl}) plus Vault's built-in {@code default} policy, so a test proves the broker
@@ -66,9 +69,38 @@ public final class VaultDouble implements AutoCloseable {
   private static final String INVALID_TOKEN =
       "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
 
-  /** One request as the double saw it. */
-  public record Request(String method, String path, int status, boolean withToken) {}
+  /**
+   * One request as the double saw it.
+   *
+   * @param tokenRefusedBefore whether it carried a token this Vault had already refused (403 {@code
+   *     invalid token}) on an earlier request
+   * @param accessor the accessor of the token it carried (not a secret), or null
+   */
+  public record Request(
+      String method,
+      String path,
+      int status,
+      boolean withToken,
+      boolean tokenRefusedBefore,
+      String accessor) {}
 
+  /**
+   * The node's HA and replication state, as {@code sys/health} reports it: an active node (200), a
+   * standby (429; forwards every request to the active node), a performance standby (473; serves
+   * reads itself, forwards writes), a DR secondary (472; refuses every client request), and an
+   * uninitialised Vault (501; sealed too). Sealing is separate ({@link #seal()}).
+   */
+  public enum Mode {
+    ACTIVE,
+    STANDBY,
+    PERFORMANCE_STANDBY,
+    DR_SECONDARY,
+    UNINITIALIZED
+  }
+
+  /**
+   * @param explicitMax the token's explicit max TTL end (null: only the role/system max applies)
+   */
   private record Token(
       String id,
       String accessor,
@@ -77,7 +109,19 @@ public final class VaultDouble implements AutoCloseable {
       Instant expires,
       Instant maxExpires,
       long ttlSeconds,
-      boolean renewable) {}
+      boolean renewable,
+      Instant explicitMax) {}
+
+  /** One version of a Transit key. */
+  private record TransitVersion(KeyPair pair, Instant created) {}
+
+  /** A Transit ed25519 key: its versions (1-based), its rotation and signing settings. */
+  private static final class TransitKey {
+    final List<TransitVersion> versions = new ArrayList<>();
+    Duration autoRotatePeriod = Duration.ZERO;
+    int minEncryptionVersion;
+    int minDecryptionVersion = 1;
+  }
 
   private static final class KvVersion {
     JsonObject data;
@@ -103,7 +147,8 @@ public final class VaultDouble implements AutoCloseable {
   private final Map<String, HclPolicy> policies = new HashMap<>();
   private final Map<String, Token> tokens = new HashMap<>();
   private final Map<String, KvKey> kv = new HashMap<>();
-  private final Map<String, List<KeyPair>> transitKeys = new HashMap<>();
+  private final Map<String, TransitKey> transitKeys = new HashMap<>();
+  private final Set<String> refusedTokens = new java.util.HashSet<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final List<String> violations = new CopyOnWriteArrayList<>();
   private final String roleId = UUID.randomUUID().toString();
@@ -114,6 +159,7 @@ public final class VaultDouble implements AutoCloseable {
   private Duration tokenMaxTtl = Duration.ofHours(2);
   private Duration clockOffset = Duration.ZERO;
   private boolean sealed;
+  private Mode mode = Mode.ACTIVE;
   private boolean unreachable;
   private int throttle;
   private int mountMaxVersions;
@@ -130,8 +176,9 @@ public final class VaultDouble implements AutoCloseable {
     policies.put("default", HclPolicy.parse("default", DEFAULT_POLICY));
     loadPolicies();
     tokens.put(
-        rootToken, new Token(rootToken, random(24), List.of("root"), now(), null, null, 0, false));
-    transitKeys.put(TRANSIT_KEY, new ArrayList<>(List.of(newKeyPair())));
+        rootToken,
+        new Token(rootToken, random(24), List.of("root"), now(), null, null, 0, false, null));
+    transitKeys.put(TRANSIT_KEY, newTransitKey());
     this.server = vertx.createHttpServer().requestHandler(this::handle);
   }
 
@@ -184,6 +231,44 @@ public final class VaultDouble implements AutoCloseable {
     return token.id();
   }
 
+  /**
+   * A renewable service token with an explicit max TTL ({@code vault token create -ttl=…
+   * -explicit-max-ttl=…}): renewals never take it past {@code explicitMaxTtl} from now.
+   */
+  public synchronized String issueToken(
+      Duration ttl, Duration explicitMaxTtl, String... policyNames) {
+    Token token = newToken(List.of(policyNames), ttl, tokenMaxTtl);
+    Instant explicitMax = token.issued().plus(explicitMaxTtl);
+    Token capped =
+        new Token(
+            token.id(),
+            token.accessor(),
+            token.policies(),
+            token.issued(),
+            token.expires().isAfter(explicitMax) ? explicitMax : token.expires(),
+            token.maxExpires().isAfter(explicitMax) ? explicitMax : token.maxExpires(),
+            token.ttlSeconds(),
+            true,
+            explicitMax);
+    tokens.put(capped.id(), capped);
+    return capped.id();
+  }
+
+  /** The accessor of {@code token} (to tell in {@link #requests()} which token was used). */
+  public synchronized String accessorOf(String token) {
+    return tokens.get(token).accessor();
+  }
+
+  /** Revokes {@code token} (its next use answers 403 invalid token). */
+  public synchronized void revokeToken(String token) {
+    tokens.remove(token);
+  }
+
+  /** The root token (an operator's, for {@link #operator}). Never give it to the broker. */
+  public String rootToken() {
+    return rootToken;
+  }
+
   // ---- fault hooks -----------------------------------------------------------------------
 
   public synchronized void seal() {
@@ -192,6 +277,11 @@ public final class VaultDouble implements AutoCloseable {
 
   public synchronized void unseal() {
     sealed = false;
+  }
+
+  /** Puts the node into an HA or replication state (see {@link Mode}). */
+  public synchronized void mode(Mode newMode) {
+    mode = newMode;
   }
 
   /** While true, every connection is closed without an answer (Vault down). */
@@ -224,7 +314,8 @@ public final class VaultDouble implements AutoCloseable {
                     now,
                     now,
                     t.ttlSeconds(),
-                    t.renewable()));
+                    t.renewable(),
+                    t.explicitMax()));
   }
 
   // ---- observation -----------------------------------------------------------------------
@@ -236,6 +327,12 @@ public final class VaultDouble implements AutoCloseable {
   /** Requests matching {@code filter}. */
   public long count(Predicate<Request> filter) {
     return requests.stream().filter(filter).count();
+  }
+
+  /** The versions of the Transit key {@code name} (0 when it does not exist). */
+  public synchronized int transitKeyVersions(String name) {
+    TransitKey key = transitKeys.get(name);
+    return key == null ? 0 : key.versions.size();
   }
 
   /** Requests that did not match the Vault spec (must stay empty). */
@@ -289,7 +386,11 @@ public final class VaultDouble implements AutoCloseable {
     }
     String uri = req.path();
     String method = req.method().name();
-    boolean withToken = token(req) != null;
+    String presented = token(req);
+    boolean withToken = presented != null;
+    boolean refusedBefore = withToken && refusedTokens.contains(presented);
+    Token known = withToken ? tokens.get(presented) : null;
+    String accessor = known == null ? null : known.accessor();
     Reply reply;
     if (!uri.startsWith("/v1/")) {
       reply = errors(404, "unsupported path");
@@ -302,7 +403,7 @@ public final class VaultDouble implements AutoCloseable {
       } catch (RuntimeException e) {
         body = null;
         reply = errors(400, "failed to parse JSON input");
-        record(req, method, path, reply, withToken);
+        record(req, method, path, reply, withToken, refusedBefore, accessor);
         return;
       }
       List<String> problems = spec.check(method, path, query, body);
@@ -312,17 +413,26 @@ public final class VaultDouble implements AutoCloseable {
       } else {
         reply = route(req, method, path, query, body);
       }
-      record(req, method, path, reply, withToken);
+      record(req, method, path, reply, withToken, refusedBefore, accessor);
       return;
     }
-    record(req, method, uri, reply, withToken);
+    record(req, method, uri, reply, withToken, refusedBefore, accessor);
   }
 
   private void record(
-      HttpServerRequest req, String method, String path, Reply reply, boolean withToken) {
-    requests.add(new Request(method, path, reply.status(), withToken));
+      HttpServerRequest req,
+      String method,
+      String path,
+      Reply reply,
+      boolean withToken,
+      boolean refusedBefore,
+      String accessor) {
+    requests.add(new Request(method, path, reply.status(), withToken, refusedBefore, accessor));
     var response = req.response().setStatusCode(reply.status());
-    if (reply.body() != null) {
+    if (reply.body() != null && method.equals("HEAD")) {
+      // HEAD sys/health: the status and Content-Type only
+      response.putHeader("Content-Type", "application/json").end();
+    } else if (reply.body() != null) {
       response.putHeader("Content-Type", "application/json").end(reply.body().encode());
     } else {
       response.end();
@@ -338,11 +448,16 @@ public final class VaultDouble implements AutoCloseable {
       Map<String, List<String>> query,
       JsonObject body) {
     if (path.equals("sys/health")) {
-      return health();
+      return health(method, query);
     }
-    if (sealed) {
+    if (sealed || mode == Mode.UNINITIALIZED) {
       return errors(503, "Vault is sealed");
     }
+    if (mode == Mode.DR_SECONDARY) {
+      // a DR secondary serves no client requests, logins included; only status endpoints
+      return errors(400, "path disabled in replication DR secondary mode");
+    }
+    autoRotateTransitKeys();
     if (throttle > 0) {
       throttle--;
       return errors(429, "request path \"" + path + "\": rate limit quota exceeded");
@@ -356,6 +471,7 @@ public final class VaultDouble implements AutoCloseable {
     }
     Token token = tokens.get(tokenId);
     if (token == null || (token.expires() != null && !now().isBefore(token.expires()))) {
+      refusedTokens.add(tokenId);
       return errors(403, INVALID_TOKEN);
     }
     boolean list = method.equals("LIST") || "true".equals(first(query, "list"));
@@ -402,7 +518,9 @@ public final class VaultDouble implements AutoCloseable {
       return kv.containsKey(rest.substring(rest.indexOf('/') + 1));
     }
     if (path.startsWith(TRANSIT_MOUNT + "/keys/")) {
-      return transitKeys.containsKey(path.substring((TRANSIT_MOUNT + "/keys/").length()));
+      String name = path.substring((TRANSIT_MOUNT + "/keys/").length());
+      // only the key itself has an existence check; rotate, config … are updates
+      return name.contains("/") || transitKeys.containsKey(name);
     }
     // paths without an existence check (login, renew-self, transit sign, config …) are updates
     return true;
@@ -433,7 +551,11 @@ public final class VaultDouble implements AutoCloseable {
             .put("display_name", "approle")
             .put("entity_id", "")
             .put("expire_time", token.expires() == null ? null : token.expires().toString())
-            .put("explicit_max_ttl", 0)
+            .put(
+                "explicit_max_ttl",
+                token.explicitMax() == null
+                    ? 0
+                    : Duration.between(token.issued(), token.explicitMax()).toSeconds())
             .put("id", token.id())
             .put("identity_policies", new JsonArray())
             .put("issue_time", token.issued().toString())
@@ -457,6 +579,10 @@ public final class VaultDouble implements AutoCloseable {
       requested = n.longValue();
     }
     Instant now = now();
+    if (token.maxExpires() != null && token.maxExpires().isBefore(now)) {
+      // framework.CalculateTTL; an uncoded error, so Vault answers 500
+      return errors(500, "past the max TTL, cannot renew");
+    }
     Instant wanted = now.plusSeconds(requested);
     JsonArray warnings = null;
     Instant expires = wanted;
@@ -480,7 +606,8 @@ public final class VaultDouble implements AutoCloseable {
             expires,
             token.maxExpires(),
             token.ttlSeconds(),
-            true);
+            true,
+            token.explicitMax());
     tokens.put(token.id(), renewed);
     return ok(
         envelope(null, authBlock(renewed, Duration.between(now, expires).toSeconds()), warnings));
@@ -498,7 +625,8 @@ public final class VaultDouble implements AutoCloseable {
             now.plus(ttl),
             now.plus(maxTtl),
             ttl.toSeconds(),
-            true);
+            true,
+            null);
     tokens.put(id, token);
     return token;
   }
@@ -522,21 +650,88 @@ public final class VaultDouble implements AutoCloseable {
 
   // ---- sys/health ------------------------------------------------------------------------
 
-  private Reply health() {
+  /**
+   * {@code GET|HEAD sys/health} as Vault's {@code http/sys_health.go} answers it: the status code
+   * by precedence not initialised → sealed → DR secondary → performance standby → standby → active,
+   * each overridable with its query parameter ({@code uninitcode}, {@code sealedcode}, {@code
+   * drsecondarycode}, {@code performancestandbycode}, {@code standbycode}, {@code activecode};
+   * {@code standbyok}/{@code perfstandbyok} turn a standby's code into the active one). A malformed
+   * parameter is 400 {@code {"errors":[]}} (Vault logs the reason only).
+   */
+  private Reply health(String method, Map<String, List<String>> query) {
+    if (!method.equals("GET") && !method.equals("HEAD")) {
+      return errors(405);
+    }
+    Boolean standbyOk = bool(query, "standbyok");
+    Boolean perfStandbyOk = bool(query, "perfstandbyok");
+    Map<String, Integer> codes = new HashMap<>();
+    for (String name :
+        List.of(
+            "uninitcode",
+            "sealedcode",
+            "standbycode",
+            "activecode",
+            "drsecondarycode",
+            "performancestandbycode",
+            "haunhealthycode",
+            "removedcode")) {
+      String raw = first(query, name);
+      if (raw != null) {
+        try {
+          codes.put(name, Integer.parseInt(raw));
+        } catch (NumberFormatException e) {
+          return errors(400);
+        }
+      }
+    }
+    if (standbyOk == null || perfStandbyOk == null) {
+      return errors(400);
+    }
+    boolean initialized = mode != Mode.UNINITIALIZED;
+    boolean isSealed = sealed || !initialized;
+    boolean standby = mode == Mode.STANDBY || mode == Mode.PERFORMANCE_STANDBY;
+    boolean perfStandby = mode == Mode.PERFORMANCE_STANDBY;
+    int code = codes.getOrDefault("activecode", 200);
+    if (!initialized) {
+      code = codes.getOrDefault("uninitcode", 501);
+    } else if (isSealed) {
+      code = codes.getOrDefault("sealedcode", 503);
+    } else if (mode == Mode.DR_SECONDARY) {
+      code = codes.getOrDefault("drsecondarycode", 472);
+    } else if (perfStandby) {
+      if (!perfStandbyOk) {
+        code = codes.getOrDefault("performancestandbycode", 473);
+      }
+    } else if (standby && !standbyOk) {
+      code = codes.getOrDefault("standbycode", 429);
+    }
     JsonObject body =
         new JsonObject()
-            .put("initialized", true)
-            .put("sealed", sealed)
-            .put("standby", false)
-            .put("performance_standby", false)
+            .put("initialized", initialized)
+            .put("sealed", isSealed)
+            .put("standby", standby)
+            .put("performance_standby", perfStandby)
             .put("replication_performance_mode", "disabled")
-            .put("replication_dr_mode", "disabled")
+            .put("replication_dr_mode", mode == Mode.DR_SECONDARY ? "secondary" : "disabled")
             .put("server_time_utc", now().getEpochSecond())
             .put("version", "1.15.0-double");
-    if (!sealed) {
+    if (!isSealed) {
       body.put("cluster_name", "vault-double").put("cluster_id", "double");
     }
-    return new Reply(sealed ? 503 : 200, body);
+    return new Reply(code, body);
+  }
+
+  /** A boolean query parameter as Go's ParseBool reads it; false when absent, null when bad. */
+  private static Boolean bool(Map<String, List<String>> query, String name) {
+    String raw = first(query, name);
+    if (raw == null) {
+      return false;
+    }
+    return switch (raw) {
+      case "1", "t", "T", "TRUE", "true", "True" -> true;
+      case "0", "f", "F", "FALSE", "false", "False" -> false;
+      default -> null;
+    };
   }
 
   // ---- KV v2 -----------------------------------------------------------------------------
@@ -818,69 +1013,242 @@ public final class VaultDouble implements AutoCloseable {
 
   private Reply transit(String method, String rest, JsonObject body) {
     if (rest.startsWith("keys/")) {
-      String name = rest.substring("keys/".length());
-      if (isWrite(method)) {
-        if (body != null && !"ed25519".equals(body.getString("type", "ed25519"))) {
-          return errors(400, "the double only implements ed25519 keys");
+      String[] parts = rest.substring("keys/".length()).split("/", 2);
+      String name = parts[0];
+      String action = parts.length > 1 ? parts[1] : "";
+      TransitKey key = transitKeys.get(name);
+      return switch (action) {
+        case "" -> transitKey(method, name, key, body);
+        case "rotate" -> {
+          if (!isWrite(method)) {
+            yield errors(405, "unsupported operation");
+          }
+          if (key == null) {
+            yield errors(400, "key not found");
+          }
+          key.versions.add(new TransitVersion(newKeyPair(), now()));
+          // current Vault answers the key's info (older releases: 204)
+          yield ok(envelope(keyInfo(name, key), null, null));
         }
-        transitKeys.computeIfAbsent(name, n -> new ArrayList<>(List.of(newKeyPair())));
-        return new Reply(204, null);
-      }
-      List<KeyPair> versions = transitKeys.get(name);
-      if (versions == null || !method.equals("GET")) {
-        return errors(404);
-      }
-      JsonObject keys = new JsonObject();
-      for (int i = 0; i < versions.size(); i++) {
-        byte[] spki = versions.get(i).getPublic().getEncoded();
-        byte[] raw = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
-        keys.put(
-            Integer.toString(i + 1),
-            new JsonObject()
-                .put("creation_time", time(now()))
-                .put("name", "ed25519")
-                .put("public_key", Base64.getEncoder().encodeToString(raw)));
-      }
-      return ok(
-          envelope(
-              new JsonObject()
-                  .put("name", name)
-                  .put("type", "ed25519")
-                  .put("latest_version", versions.size())
-                  .put("min_decryption_version", 1)
-                  .put("min_encryption_version", 0)
-                  .put("supports_signing", true)
-                  .put("keys", keys),
-              null,
-              null));
+        case "config" -> {
+          if (!isWrite(method)) {
+            yield errors(405, "unsupported operation");
+          }
+          if (key == null) {
+            yield errors(400, "no existing key named " + name + " could be found");
+          }
+          yield configureTransitKey(name, key, body == null ? new JsonObject() : body);
+        }
+        default -> errors(404, "unsupported path");
+      };
     }
     if (rest.startsWith("sign/") && isWrite(method)) {
-      List<KeyPair> versions = transitKeys.get(rest.substring("sign/".length()));
-      if (versions == null) {
-        return errors(400, "signing key not found");
-      }
-      String input = body == null ? null : body.getString("input");
-      if (input == null) {
-        return errors(400, "missing input to process");
-      }
-      try {
-        Signature signer = Signature.getInstance("Ed25519");
-        signer.initSign(versions.get(versions.size() - 1).getPrivate());
-        signer.update(Base64.getDecoder().decode(input));
-        String signature =
-            "vault:v" + versions.size() + ":" + Base64.getEncoder().encodeToString(signer.sign());
-        return ok(
-            envelope(
-                new JsonObject().put("signature", signature).put("key_version", versions.size()),
-                null,
-                null));
-      } catch (IllegalArgumentException e) {
-        return errors(400, "unable to decode input as base64");
-      } catch (GeneralSecurityException e) {
-        return errors(500, "signing failed");
-      }
+      return transitSign(transitKeys.get(rest.substring("sign/".length())), body);
     }
     return errors(404, "unsupported path");
+  }
+
+  private Reply transitKey(String method, String name, TransitKey key, JsonObject body) {
+    if (isWrite(method)) {
+      if (body != null && !"ed25519".equals(body.getString("type", "ed25519"))) {
+        return errors(400, "the double only implements ed25519 keys");
+      }
+      transitKeys.computeIfAbsent(name, n -> newTransitKey());
+      return new Reply(204, null);
+    }
+    if (key == null || !method.equals("GET")) {
+      return errors(404);
+    }
+    return ok(envelope(keyInfo(name, key), null, null));
+  }
+
+  /** {@code POST transit/keys/<name>/config}: rotation period and minimum versions. */
+  private Reply configureTransitKey(String name, TransitKey key, JsonObject body) {
+    if (body.containsKey("auto_rotate_period")) {
+      Duration period = duration(body.getValue("auto_rotate_period"));
+      if (period == null
+          || (!period.isZero() && period.compareTo(Duration.ofHours(1)) < 0)
+          || period.isNegative()) {
+        return errors(400, "auto rotate period must be 0 to disable or at least an hour");
+      }
+      key.autoRotatePeriod = period;
+    }
+    if (body.getValue("min_encryption_version") instanceof Number n) {
+      if (n.intValue() < 0 || n.intValue() > key.versions.size()) {
+        return errors(400, "cannot set min encryption version higher than the latest version");
+      }
+      key.minEncryptionVersion = n.intValue();
+    }
+    if (body.getValue("min_decryption_version") instanceof Number n) {
+      if (n.intValue() < 1 || n.intValue() > key.versions.size()) {
+        return errors(400, "cannot set min decryption version to a value outside the versions");
+      }
+      key.minDecryptionVersion = n.intValue();
+    }
+    return ok(envelope(keyInfo(name, key), null, null));
+  }
+
+  /**
+   * {@code POST transit/sign/<name>}: signs with {@code key_version} (0 or absent: the latest),
+   * answering {@code vault:v<n>:<base64>} and {@code key_version}, with Transit's errors for a
+   * version out of range.
+   */
+  private Reply transitSign(TransitKey key, JsonObject body) {
+    if (key == null) {
+      return errors(400, "signing key not found");
+    }
+    String input = body == null ? null : body.getString("input");
+    if (input == null) {
+      return errors(400, "missing input to process");
+    }
+    int version = body.getValue("key_version") instanceof Number n ? n.intValue() : 0;
+    if (version == 0) {
+      version = key.versions.size();
+    } else if (version < 0) {
+      return errors(400, "requested version for signing is negative");
+    } else if (version > key.versions.size()) {
+      return errors(400, "requested version for signing is higher than the latest key version");
+    } else if (key.minEncryptionVersion > 0 && version < key.minEncryptionVersion) {
+      return errors(
+          400, "requested version for signing is less than the minimum encryption key version");
+    }
+    try {
+      Signature signer = Signature.getInstance("Ed25519");
+      signer.initSign(key.versions.get(version - 1).pair().getPrivate());
+      signer.update(Base64.getDecoder().decode(input));
+      String signature =
+          "vault:v" + version + ":" + Base64.getEncoder().encodeToString(signer.sign());
+      return ok(
+          envelope(
+              new JsonObject().put("signature", signature).put("key_version", version),
+              null,
+              null));
+    } catch (IllegalArgumentException e) {
+      return errors(400, "unable to decode input as base64");
+    } catch (GeneralSecurityException e) {
+      return errors(500, "signing failed");
+    }
+  }
+
+  /** The {@code data} of {@code GET transit/keys/<name>} for an ed25519 key. */
+  private JsonObject keyInfo(String name, TransitKey key) {
+    JsonObject keys = new JsonObject();
+    for (int i = 0; i < key.versions.size(); i++) {
+      byte[] spki = key.versions.get(i).pair().getPublic().getEncoded();
+      byte[] raw = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+      keys.put(
+          Integer.toString(i + 1),
+          new JsonObject()
+              .put("certificate_chain", "")
+              .put("creation_time", time(key.versions.get(i).created()))
+              .put("name", "ed25519")
+              .put("public_key", Base64.getEncoder().encodeToString(raw)));
+    }
+    return new JsonObject()
+        .put("allow_plaintext_backup", false)
+        .put("auto_rotate_period", key.autoRotatePeriod.toSeconds())
+        .put("deletion_allowed", false)
+        .put("derived", false)
+        .put("exportable", false)
+        .put("imported_key", false)
+        .put("keys", keys)
+        .put("latest_version", key.versions.size())
+        .put("min_available_version", 0)
+        .put("min_decryption_version", key.minDecryptionVersion)
+        .put("min_encryption_version", key.minEncryptionVersion)
+        .put("name", name)
+        .put("supports_decryption", false)
+        .put("supports_derivation", true)
+        .put("supports_encryption", false)
+        .put("supports_signing", true)
+        .put("type", "ed25519");
+  }
+
+  /**
+   * Vault rotates a key whose {@code auto_rotate_period} has passed since its latest version was
+   * made (checked in the background); the double checks on every request, on its own clock.
+   */
+  private void autoRotateTransitKeys() {
+    Instant now = now();
+    for (TransitKey key : transitKeys.values()) {
+      if (key.autoRotatePeriod.isZero()) {
+        continue;
+      }
+      Instant latest = key.versions.get(key.versions.size() - 1).created();
+      if (!latest.plus(key.autoRotatePeriod).isAfter(now)) {
+        key.versions.add(new TransitVersion(newKeyPair(), now));
+      }
+    }
+  }
+
+  private TransitKey newTransitKey() {
+    TransitKey key = new TransitKey();
+    key.versions.add(new TransitVersion(newKeyPair(), now()));
+    return key;
+  }
+
+  /** A Vault duration: integer seconds, or a string such as {@code "90s"}, {@code "24h"}. */
+  private static Duration duration(Object value) {
+    if (value instanceof Number n) {
+      return Duration.ofSeconds(n.longValue());
+    }
+    if (!(value instanceof String text) || text.isEmpty()) {
+      return null;
+    }
+    try {
+      char unit = text.charAt(text.length() - 1);
+      if (Character.isDigit(unit)) {
+        return Duration.ofSeconds(Long.parseLong(text));
+      }
+      long amount = Long.parseLong(text.substring(0, text.length() - 1));
+      return switch (unit) {
+        case 's' -> Duration.ofSeconds(amount);
+        case 'm' -> Duration.ofMinutes(amount);
+        case 'h' -> Duration.ofHours(amount);
+        case 'd' -> Duration.ofDays(amount);
+        default -> null;
+      };
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  // ---- operator calls --------------------------------------------------------------------
+
+  private static final java.net.http.HttpClient OPERATOR_HTTP =
+      java.net.http.HttpClient.newHttpClient();
+
+  /** An answer to an {@link #operator} call. */
+  public record OperatorReply(int status, JsonObject body) {}
+
+  /**
+   * Sends a request to this Vault over HTTP with the root token, as an operator would with the CLI
+   * (e.g. {@code POST transit/keys/<key>/rotate}); it goes through the same routing, ACL and spec
+   * check as the broker's requests.
+   */
+  public OperatorReply operator(String method, String path, JsonObject body) {
+    try {
+      java.net.http.HttpRequest.Builder request =
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create(address() + "/v1/" + path))
+              .header("X-Vault-Token", rootToken)
+              .method(
+                  method,
+                  body == null
+                      ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                      : java.net.http.HttpRequest.BodyPublishers.ofString(body.encode()));
+      java.net.http.HttpResponse<String> response =
+          OPERATOR_HTTP.send(
+              request.timeout(Duration.ofSeconds(10)).build(),
+              java.net.http.HttpResponse.BodyHandlers.ofString());
+      return new OperatorReply(
+          response.statusCode(),
+          response.body().isEmpty() ? null : new JsonObject(response.body()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   // ---- helpers ---------------------------------------------------------------------------

@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
  * <p>Only what the spec states is enforced, minus the limits {@code specs/vault/SOURCES.md} lists:
  * {@code ?version=} on a KV v2 read is accepted although undeclared; {@code renew-self} may come
  * without a body and with a numeric {@code increment}; {@code LIST} is {@code GET ?list=true} on
- * the trailing-slash path. Unknown body members are allowed (the spec does not forbid them). The
- * envelope of responses is not described by the spec and is not checked.
+ * the trailing-slash path; {@code sys/health} takes the query parameters Vault's health
+ * documentation lists ({@code standbyok}, {@code perfstandbyok}, {@code activecode}, …) although
+ * the spec declares none, and {@code HEAD} like {@code GET}. Unknown body members are allowed (the
+ * spec does not forbid them). The envelope of responses is not described by the spec and is not
+ * checked.
  *
  * <p>The spec comes from {@code $CONTRACTS_DIR} or {@code $CONTRACTS_DIR_DEFAULT} (set by the pom).
  * When it is absent the check is skipped with a message.
@@ -34,6 +37,21 @@ import org.slf4j.LoggerFactory;
 public final class VaultSpecCheck {
   private static final Logger LOG = LoggerFactory.getLogger(VaultSpecCheck.class);
   private static final Pattern PARAM = Pattern.compile("\\{([a-z0-9_]+)}");
+
+  /** The query parameters of {@code sys/health} (developer.hashicorp.com api-docs). */
+  private static final Set<String> HEALTH_PARAMETERS =
+      Set.of(
+          "standbyok",
+          "perfstandbyok",
+          "activecode",
+          "standbycode",
+          "drsecondarycode",
+          "haunhealthycode",
+          "performancestandbycode",
+          "removedcode",
+          "sealedcode",
+          "uninitcode");
+
   private static volatile JsonObject cachedSpec;
 
   private record Template(String raw, Pattern regex, int literalLength, JsonObject item) {}
@@ -99,8 +117,9 @@ public final class VaultSpecCheck {
       return problems;
     }
     boolean list = "true".equals(first(query, "list")) || method.equals("LIST");
+    boolean health = full.equals("/sys/health");
     String verb =
-        list
+        list || (health && method.equals("HEAD"))
             ? "get"
             : method.toLowerCase(Locale.ROOT).equals("put")
                 ? "post"
@@ -144,7 +163,9 @@ public final class VaultSpecCheck {
           declared.contains(name)
               || (name.equals("list") && list && match.raw().endsWith("/"))
               // SOURCES.md: kv-v2-read declares no version parameter although Vault accepts it
-              || (name.equals("version") && operationId.equals("kv-v2-read"));
+              || (name.equals("version") && operationId.equals("kv-v2-read"))
+              // api-docs/system/health: the spec declares none of the health parameters
+              || (operationId.equals("read-health-status") && HEALTH_PARAMETERS.contains(name));
       if (!allowed) {
         problems.add(operationId + ": query parameter '" + name + "' is not in the spec");
       }

@@ -58,6 +58,24 @@ class VaultSpecCheckTest {
   }
 
   @Test
+  void healthTakesTheParametersVaultDocumentsAndNoOthers() {
+    assertThat(
+            check.check(
+                "GET",
+                "sys/health",
+                Map.of("standbyok", List.of("true"), "perfstandbyok", List.of("true")),
+                null))
+        .isEmpty();
+    assertThat(check.check("HEAD", "sys/health", Map.of("drsecondarycode", List.of("200")), null))
+        .isEmpty();
+    assertThat(check.check("GET", "sys/health", Map.of("activecod", List.of("200")), null))
+        .singleElement()
+        .asString()
+        .contains("'activecod'");
+    assertThat(check.check("POST", "transit/keys/k/rotate", Map.of(), new JsonObject())).isEmpty();
+  }
+
+  @Test
   void reportsWhatTheSpecForbids() {
     assertThat(
             check.check(
