@@ -41,8 +41,9 @@ public final class AuditCommand implements Runnable {
   /**
    * {@code audit verify}: checks a JSON Lines export of the events against the exported checkpoints
    * and the published public key, with the same {@link AuditVerifier} as {@code GET
-   * /v1/audit/verify}. Exit 0 when intact, 1 naming the first bad event, 2 when an input cannot be
-   * read.
+   * /v1/audit/verify} — except the MACs: auditors do not hold the MAC key, so offline verification
+   * relies on the signed checkpoints (the checkpointer checked every MAC before it signed). Exit 0
+   * when intact, 1 naming the first bad event, 2 when an input cannot be read.
    */
   @Command(
       name = "verify",
@@ -137,6 +138,15 @@ public final class AuditCommand implements Runnable {
 
   /** The human-readable verdict printed by {@code audit verify}. */
   public static String describe(AuditVerifier.Result result) {
+    String forgeries =
+        result.acknowledgedForgeries().isEmpty()
+            ? ""
+            : System.lineSeparator()
+                + "Events "
+                + result.acknowledgedForgeries()
+                + " are forgeries the trail itself acknowledges ("
+                + AuditVerifier.ACKNOWLEDGED
+                + "): they were not appended by the broker";
     String checked =
         result.checkedEvents()
             + " events checked (head seq "
@@ -153,7 +163,8 @@ public final class AuditCommand implements Runnable {
           + result.reason()
           + System.lineSeparator()
           + checked
-          + " before it";
+          + " before it"
+          + forgeries;
     }
     long unsigned = result.headSeq() - result.lastValidCheckpointSeq();
     return "VALID: "
@@ -165,7 +176,8 @@ public final class AuditCommand implements Runnable {
                 + " events (after seq "
                 + result.lastValidCheckpointSeq()
                 + ") are not yet covered by a signed checkpoint, so a truncation or rewrite"
-                + " there would not show");
+                + " there would not show")
+        + forgeries;
   }
 
   private static Ed25519PublicKey readKey(Path file) {
