@@ -167,9 +167,9 @@ public final class AuditService {
 
   /**
    * Streams the linked events after {@code afterSeq} (at most {@code limit}, or all when null) to
-   * {@code sink} in keyset batches, up to the head as it was when the export began (after its
-   * {@code audit.read} event was committed; that event is linked moments later and appears in the
-   * next read). Audited first.
+   * {@code sink} in keyset batches, up to the head as it was when the export was asked for. Audited
+   * before the first event is read; that {@code audit.read} event is linked after this head, so it
+   * opens the next export.
    *
    * @return the number of events sent
    */
@@ -177,9 +177,12 @@ public final class AuditService {
       Caller caller, long afterSeq, Long limit, Function<List<ChainedEvent>, Future<Void>> sink) {
     JsonObject details = read("events", "jsonl").put("afterSeq", afterSeq).put("limit", limit);
     long max = limit == null ? Long.MAX_VALUE : limit;
-    return pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
-        .compose(event -> trail.head(pool))
-        .compose(head -> streamEvents(afterSeq, head.seq(), max, sink));
+    return trail
+        .head(pool)
+        .compose(
+            head ->
+                pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
+                    .compose(event -> streamEvents(afterSeq, head.seq(), max, sink)));
   }
 
   /** Where a keyset stream stands: after which seq, how many sent, whether it is done. */

@@ -14,6 +14,7 @@ import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -119,11 +120,8 @@ class AuditAppendIT {
   }
 
   private Long linkedSeq(AuditEntry entry) {
-    Map<String, Object> row =
-        broker
-            .database()
-            .query("SELECT seq FROM audit_events WHERE event_id = ?", entry.eventId())
-            .get(0);
-    return (Long) row.get("seq");
+    List<Map<String, Object>> rows =
+        broker.database().query("SELECT seq FROM audit_events WHERE event_id = ?", entry.eventId());
+    return rows.isEmpty() ? null : (Long) rows.get(0).get("seq");
   }
 }
