@@ -265,6 +265,11 @@ public final class BrokerApp {
     return components.mac;
   }
 
+  /** The checkpointer's service (tests ask for a checkpoint now). */
+  public CheckpointService auditCheckpoints() {
+    return components.checkpoints;
+  }
+
   /** The audit sequencer of this instance (tests ask whether it leads). */
   public AuditSequencer auditSequencer() {
     return components.sequencer;
