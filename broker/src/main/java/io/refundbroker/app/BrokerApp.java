@@ -134,7 +134,10 @@ public final class BrokerApp {
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
             credentials ->
-                AuditMac.load(credentials.brokerSecrets(), auditWorker)
+                credentials
+                    .brokerSecrets()
+                    .getOrCreate(AuditMac.SECRET, AuditMac.newKey(auditWorker))
+                    .compose(AuditMac::fromSecret)
                     .onComplete(macKey)
                     .compose(
                         mac ->

@@ -1,6 +1,5 @@
 package io.refundbroker.audit;
 
-import io.refundbroker.credential.BrokerSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +11,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -23,9 +23,10 @@ import javax.crypto.spec.SecretKeySpec;
  * /v1/audit/verify} name it.
  *
  * <p>The key is the broker secret {@value #SECRET} (Vault KV {@code broker/audit-mac}, or
- * envelope-encrypted by the local backend), created on first start and loaded once. It never
- * appears in a log line, a response, a column or a metric; {@link #toString()} is redacted and
- * there is no accessor for it. Thread-safe: each thread computes with its own {@link Mac}.
+ * envelope-encrypted by the local backend; see {@code Credentials.brokerSecrets()}), created on
+ * first start from {@link #newKey} and loaded once with {@link #fromSecret}. It never appears in a
+ * log line, a response, a column or a metric; {@link #toString()} is redacted and there is no
+ * accessor for it. Thread-safe: each thread computes with its own {@link Mac}.
  */
 public final class AuditMac {
   /** The name of the broker secret that holds the key. */
@@ -46,31 +47,30 @@ public final class AuditMac {
     this.macs = ThreadLocal.withInitial(this::newMac);
   }
 
-  /**
-   * Loads the key from the broker secrets, creating it (256 random bits, generated on {@code
-   * worker}) when none is stored yet.
-   *
-   * @return the MAC; fails when the backend cannot be used or the stored value is not a 256-bit key
-   *     (the message never contains the value)
-   */
-  public static Future<AuditMac> load(BrokerSecrets secrets, WorkerExecutor worker) {
-    return secrets
-        .getOrCreate(SECRET, () -> worker.executeBlocking(AuditMac::generate, false))
-        .compose(
-            fields -> {
-              try {
-                return Future.succeededFuture(fromStored(fields));
-              } catch (IllegalArgumentException e) {
-                return Future.failedFuture(
-                    new IllegalStateException(
-                        "the stored audit MAC key (broker secret '"
-                            + SECRET
-                            + "') is not a base64 256-bit key"));
-              }
-            });
+  /** Makes the fields of a new key: 256 random bits (generated on {@code worker}), base64. */
+  public static Supplier<Future<Map<String, String>>> newKey(WorkerExecutor worker) {
+    return () -> worker.executeBlocking(AuditMac::generate, false);
   }
 
-  /** A MAC with a fresh random key (tests and tools; the broker uses {@link #load}). */
+  /**
+   * The MAC with the key stored as the broker secret {@value #SECRET}.
+   *
+   * @return fails when the stored value is not a base64 256-bit key (the message never contains the
+   *     value)
+   */
+  public static Future<AuditMac> fromSecret(Map<String, String> fields) {
+    try {
+      return Future.succeededFuture(fromStored(fields));
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(
+          new IllegalStateException(
+              "the stored audit MAC key (broker secret '"
+                  + SECRET
+                  + "') is not a base64 256-bit key"));
+    }
+  }
+
+  /** A MAC with a fresh random key (tests and tools; the broker uses {@link #fromSecret}). */
   public static AuditMac random() {
     return fromStored(generate());
   }
