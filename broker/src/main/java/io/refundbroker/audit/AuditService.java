@@ -299,26 +299,19 @@ public final class AuditService {
         .compose(result -> recordVerification(caller, result));
   }
 
-  /** The head to verify up to and what waits to be linked, read together. */
-  private record Span(AuditTrailRepository.Head head, AuditTrailRepository.Unlinked unlinked) {}
-
   /**
-   * Reads the head and the unlinked events, then the acknowledgements (so every one linked up to
-   * the head is known), and streams the linked events through {@code verifier}.
+   * Reads the head and the unlinked events (in one snapshot), then the acknowledgements (so every
+   * one linked up to the head is known), and streams the linked events through {@code verifier}.
    */
   private Future<AuditVerifier.Result> verifyLinked(AuditVerifier verifier) {
     return trail
-        .head(pool)
-        .compose(head -> trail.unlinked(pool).map(unlinked -> new Span(head, unlinked)))
+        .span(pool)
         .compose(
             span ->
                 trail
                     .acknowledgements(pool, 0)
                     .compose(acks -> verifyEvents(verifier.withMac(mac, acks), span.head().seq()))
-                    .map(
-                        result ->
-                            result.withUnlinked(
-                                span.unlinked().count(), span.unlinked().oldest())));
+                    .map(result -> result.withUnlinked(span.unlinked(), span.oldestUnlinked())));
   }
 
   private Future<List<Checkpoint>> allCheckpoints() {

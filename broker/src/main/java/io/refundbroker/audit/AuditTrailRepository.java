@@ -42,11 +42,13 @@ public final class AuditTrailRepository {
       """
       SELECT hash FROM audit_links WHERE seq = $1
       """;
-  private static final String UNLINKED =
+  private static final String SPAN =
       """
-      SELECT count(*) AS unlinked, min(e.occurred_at) AS oldest
-        FROM audit_entries e
-       WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.event_id)
+      SELECT h.seq, h.hash, u.unlinked, u.oldest
+        FROM (SELECT count(*) AS unlinked, min(e.occurred_at) AS oldest
+                FROM audit_entries e
+               WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.event_id)) u
+        LEFT JOIN (SELECT seq, hash FROM audit_links ORDER BY seq DESC LIMIT 1) h ON true
       """;
   private static final String MAC_BEFORE =
       """
@@ -93,8 +95,11 @@ public final class AuditTrailRepository {
   /** The last event's seq and hash ({@code 0} and the all-zero hash when the trail is empty). */
   public record Head(long seq, String hash) {}
 
-  /** Committed events not linked yet: how many, and when the oldest happened (null if none). */
-  public record Unlinked(long count, Instant oldest) {}
+  /**
+   * The chain head and the committed events not linked yet (how many, and when the oldest happened;
+   * null if none), seen at one instant.
+   */
+  public record Span(Head head, long unlinked, Instant oldestUnlinked) {}
 
   /**
    * Where the last checkpoint stands: its seq, the head hash it signed, and whether the event there
@@ -148,16 +153,23 @@ public final class AuditTrailRepository {
             });
   }
 
-  /** How many committed events wait to be linked, and the oldest's time (a full scan). */
-  public Future<Unlinked> unlinked(SqlClient sql) {
-    return sql.preparedQuery(UNLINKED)
+  /**
+   * The head and what waits to be linked, in one snapshot (so an event linked meanwhile is counted
+   * once); the unlinked ones are found by a full scan.
+   */
+  public Future<Span> span(SqlClient sql) {
+    return sql.preparedQuery(SPAN)
         .execute()
         .map(
             rows -> {
               Row row = rows.iterator().next();
               OffsetDateTime oldest = row.getOffsetDateTime("oldest");
-              return new Unlinked(
-                  row.getLong("unlinked"), oldest == null ? null : oldest.toInstant());
+              Head head =
+                  row.getValue("seq") == null
+                      ? new Head(0, ChainedEvent.GENESIS_HASH)
+                      : new Head(row.getLong("seq"), row.getString("hash"));
+              return new Span(
+                  head, row.getLong("unlinked"), oldest == null ? null : oldest.toInstant());
             });
   }
 

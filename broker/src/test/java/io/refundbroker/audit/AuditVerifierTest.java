@@ -224,7 +224,7 @@ class AuditVerifierTest {
   @EnumSource(Kind.class)
   void onlineEveryTamperingByAnInsiderWithTheMacKeyIsNamedAsOffline(Kind kind) {
     Random random = new Random(SEED ^ (kind.ordinal() + 100));
-    for (int i = 0; i < ITERATIONS / 8 + 1; i++) {
+    for (int i = 0; i < 2; i++) {
       Tampered tampered = Tampering.apply(kind, trail, generator, random, attacker);
       AuditVerifier.Result result =
           verifyOnline(tampered.events(), tampered.checkpoints(), Map.of());
