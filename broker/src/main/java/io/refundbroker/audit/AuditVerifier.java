@@ -58,7 +58,8 @@ import java.util.TreeMap;
  *       no longer matches. The rewritten event cannot be pinpointed; the verifier names the first
  *       seq not covered by a still-valid checkpoint (last valid checkpoint's seq + 1): the rewrite
  *       began at or after it and at or before the mismatching checkpoint. A rewrite after the last
- *       checkpoint is not detectable;
+ *       checkpoint is not detectable offline; online, the changed event is named by its MAC unless
+ *       whoever changed it holds the MAC key;
  *   <li><b>a forged checkpoint</b> (signature does not verify): likewise the last valid
  *       checkpoint's seq + 1, since nothing after it is vouched for any more;
  *   <li><b>a forged event</b> (inserted well-formed, continuing the chain, by someone without the
