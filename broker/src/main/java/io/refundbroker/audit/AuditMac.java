@@ -105,11 +105,13 @@ public final class AuditMac {
 
   /** Whether {@code entry} carries the MAC of its content (false when it carries none). */
   public boolean verifies(AuditEntry entry) {
-    if (entry.mac() == null) {
-      return false;
-    }
-    byte[] expected = mac(entry.canonical()).getBytes(StandardCharsets.US_ASCII);
-    return MessageDigest.isEqual(expected, entry.mac().getBytes(StandardCharsets.US_ASCII));
+    return entry.mac() != null && verifies(entry.canonical(), entry.mac());
+  }
+
+  /** Whether {@code claimed} is the MAC of {@code canonical} (compared in constant time). */
+  public boolean verifies(String canonical, String claimed) {
+    byte[] expected = mac(canonical).getBytes(StandardCharsets.US_ASCII);
+    return MessageDigest.isEqual(expected, claimed.getBytes(StandardCharsets.US_ASCII));
   }
 
   private Mac newMac() {

@@ -393,21 +393,29 @@ public final class AuditVerifier {
               + seq
               + " (events out of order or repeated)");
     }
-    boolean selfConsistent = event.computeHash().equals(event.hash());
+    // the canonical content is encoded once, for the hash and the MAC
+    AuditEntry entry = event.entry();
+    String canonical = entry.legacy() ? null : entry.canonical();
+    String computed =
+        canonical == null
+            ? event.computeHash()
+            : ChainedEvent.linkHash(
+                seq, ChainedEvent.sha256Hex(canonical), entry.mac(), event.prevHash());
+    boolean selfConsistent = computed.equals(event.hash());
     if (!event.prevHash().equals(previousHash)) {
       return diagnoseBrokenLink(event, selfConsistent);
     }
     if (!selfConsistent) {
       return new Failure(seq, "event " + seq + " was changed: its hash does not match its content");
     }
-    return authentic(event);
+    return authentic(event, canonical);
   }
 
   /**
    * Whether the broker appended the event: a MAC where one is due, and (online) the right one. A
    * forgery that a later acknowledgement claims is held back until that acknowledgement is reached.
    */
-  private Failure authentic(ChainedEvent event) {
+  private Failure authentic(ChainedEvent event, String canonical) {
     long seq = event.seq();
     AuditEntry entry = event.entry();
     Failure forged = null;
@@ -423,7 +431,7 @@ public final class AuditVerifier {
       }
     } else {
       sawMac = true;
-      if (mac != null && !mac.verifies(entry)) {
+      if (mac != null && !mac.verifies(canonical, entry.mac())) {
         forged =
             new Failure(
                 seq,

@@ -112,6 +112,12 @@ class AuditAppendOnlyIT {
       assertThatThrownBy(() -> link(c, next, entry, prev, "a".repeat(64)))
           .hasMessageContaining("does not carry its hash");
       c.rollback();
+      AuditEntry nowhere = entry(mac);
+      assertThatThrownBy(
+              () -> link(c, next, nowhere, prev, ChainedEvent.linkHash(next, nowhere, prev)))
+          .as("a link to an event that was never appended")
+          .hasMessageContaining("names no linkable event");
+      c.rollback();
       insertEntry(c, entry);
       link(c, next, entry, prev, right.hash());
       String again = ChainedEvent.linkHash(next + 1, entry, right.hash());
