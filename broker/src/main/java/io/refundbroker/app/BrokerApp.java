@@ -1,8 +1,13 @@
 package io.refundbroker.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.refundbroker.audit.AuditAlarms;
+import io.refundbroker.audit.AuditLinkRepository;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.audit.AuditMac;
 import io.refundbroker.audit.AuditRoutes;
+import io.refundbroker.audit.AuditSequencer;
+import io.refundbroker.audit.AuditSequencerVerticle;
 import io.refundbroker.audit.AuditService;
 import io.refundbroker.audit.AuditTrailRepository;
 import io.refundbroker.audit.CheckpointService;
@@ -54,6 +59,7 @@ import io.refundbroker.vipps.VippsClient;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -88,6 +94,9 @@ public final class BrokerApp {
 
   /** One worker that reads and checks the TLS PEM files (at start and on each reload). */
   private static final String TLS_WORKER = "tls-loader";
+
+  /** The most audit events one sequencer batch links (a backlog is linked batch after batch). */
+  private static final int SEQUENCER_BATCH = 5000;
 
   private final Vertx vertx;
   private final Components components;
@@ -139,7 +148,10 @@ public final class BrokerApp {
       PrometheusMeterRegistry registry,
       Clock clock,
       VippsGateway vipps) {
-    AuditLog audit = new AuditLog(clock);
+    // the audit MAC key is kept by the credential backend, which itself appends audit events:
+    // appends wait for the key, and no request is served before it is loaded
+    Promise<AuditMac> macKey = Promise.promise();
+    AuditLog audit = new AuditLog(clock, macKey.future());
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
     WorkerExecutor auditWorker = vertx.createSharedWorkerExecutor(AUDIT_WORKER, 2);
     WorkerExecutor caWorker = vertx.createSharedWorkerExecutor(CA_WORKER, 2);
@@ -147,9 +159,17 @@ public final class BrokerApp {
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
             credentials ->
-                checkpointSigner(config, credentials, auditWorker)
+                credentials
+                    .brokerSecrets()
+                    .getOrCreate(AuditMac.SECRET, AuditMac.newKey(auditWorker))
+                    .compose(AuditMac::fromSecret)
+                    .onComplete(macKey)
                     .compose(
-                        signer -> {
+                        mac ->
+                            checkpointSigner(config, credentials, auditWorker)
+                                .map(signer -> new AuditKeys(mac, signer)))
+                    .compose(
+                        keys -> {
                           Components components =
                               new Components(
                                   vertx,
@@ -161,7 +181,7 @@ public final class BrokerApp {
                                   stores,
                                   vipps,
                                   credentials,
-                                  signer,
+                                  keys,
                                   auditWorker,
                                   new ClientCa(credentials.brokerSecrets(), caWorker, clock),
                                   caWorker,
@@ -178,6 +198,9 @@ public final class BrokerApp {
               tlsWorker.close();
             });
   }
+
+  /** The audit trail's keys: the MAC key every event carries, the checkpoint signer. */
+  private record AuditKeys(AuditMac mac, CheckpointSigner signer) {}
 
   /**
    * The signer of audit checkpoints: Vault Transit with the Vault backend (the key never leaves
@@ -205,22 +228,37 @@ public final class BrokerApp {
             config.http().adminToken(),
             token -> AdminTokenFile.write(vertx, config.dataDir(), token));
     Future<Optional<ServerTls>> tls = admin.compose(token -> serverTls(config, components));
-    Future<Deployed> deployed =
-        tls.compose(settings -> deployHttp(vertx, config, components, routers, settings));
-    return deployed
-        .compose(
-            http ->
-                vertx.deployVerticle(
-                    new CheckpointVerticle(
-                        components.checkpoints, config.audit().checkpointInterval()),
-                    new DeploymentOptions()))
+    return tls.compose(
+            settings ->
+                deployAudit(vertx, config, components)
+                    .compose(audit -> deployHttp(vertx, config, components, routers, settings)))
         .map(
-            checkpointer -> {
-              components.checkpointDeployment = checkpointer;
+            http -> {
               components.reconciler.start();
               Optional<String> token = admin.result();
               return new BrokerApp(
-                  vertx, components, deployed.result(), token, token.map(generated -> tokenFile));
+                  vertx, components, http, token, token.map(generated -> tokenFile));
+            });
+  }
+
+  /** The audit sequencer (links committed events) and the checkpointer (signs the chain). */
+  private static Future<Void> deployAudit(Vertx vertx, BrokerConfig config, Components components) {
+    return vertx
+        .deployVerticle(
+            new AuditSequencerVerticle(components.sequencer, config.audit().sequencerInterval()),
+            new DeploymentOptions())
+        .compose(
+            sequencer -> {
+              components.sequencerDeployment = sequencer;
+              return vertx.deployVerticle(
+                  new CheckpointVerticle(
+                      components.checkpoints, config.audit().checkpointInterval()),
+                  new DeploymentOptions());
+            })
+        .map(
+            checkpointer -> {
+              components.checkpointDeployment = checkpointer;
+              return null;
             });
   }
 
@@ -329,6 +367,21 @@ public final class BrokerApp {
     return components.credentials.provider();
   }
 
+  /** The audit MAC (in-process tests use it to build genuine events; it never reveals its key). */
+  public AuditMac auditMac() {
+    return components.mac;
+  }
+
+  /** The checkpointer's service (tests ask for a checkpoint now). */
+  public CheckpointService auditCheckpoints() {
+    return components.checkpoints;
+  }
+
+  /** The audit sequencer of this instance (tests ask whether it leads). */
+  public AuditSequencer auditSequencer() {
+    return components.sequencer;
+  }
+
   /** The refund janitor (tests drive passes with {@link RefundReconciler#runOnce()}). */
   public RefundReconciler reconciler() {
     return components.reconciler;
@@ -364,8 +417,8 @@ public final class BrokerApp {
 
   /**
    * Stops the reconciler and accepting requests, lets in-flight ones finish (within {@code
-   * BROKER_SHUTDOWN_GRACE}), signs a last audit checkpoint, then closes the credential store, the
-   * Vipps client and the pool.
+   * BROKER_SHUTDOWN_GRACE}), links the committed audit events and signs a last checkpoint, then
+   * closes the credential store, the Vipps client and the pool.
    */
   public Future<Void> stop() {
     components.reconciler.stop();
@@ -374,6 +427,11 @@ public final class BrokerApp {
       undeployed.add(vertx.undeploy(id));
     }
     return Future.join(undeployed)
+        .transform(
+            done ->
+                components.sequencerDeployment == null
+                    ? Future.succeededFuture()
+                    : vertx.undeploy(components.sequencerDeployment))
         .transform(
             done ->
                 components.checkpointDeployment == null
@@ -409,10 +467,13 @@ public final class BrokerApp {
     private final RefundReconciler reconciler;
     private final AuditRoutes audits;
     private final CheckpointService checkpoints;
+    private final AuditMac mac;
+    private final AuditSequencer sequencer;
     private final WorkerExecutor auditWorker;
     private final ClientCa clientCa;
     private final WorkerExecutor caWorker;
     private final WorkerExecutor tlsWorker;
+    private String sequencerDeployment;
     private String checkpointDeployment;
     private String tlsReloadDeployment;
     private final Readiness readiness;
@@ -431,7 +492,7 @@ public final class BrokerApp {
         StoreService stores,
         VippsGateway vipps,
         Credentials credentials,
-        CheckpointSigner signer,
+        AuditKeys keys,
         WorkerExecutor auditWorker,
         ClientCa clientCa,
         WorkerExecutor caWorker,
@@ -500,14 +561,32 @@ public final class BrokerApp {
               callBudget);
       AuditTrailRepository trail = new AuditTrailRepository();
       this.auditWorker = auditWorker;
+      this.mac = keys.mac();
       this.audits =
           new AuditRoutes(
-              new AuditService(pool, audit, trail, new RefundLogRepository(), signer, auditWorker));
+              new AuditService(
+                  pool,
+                  audit,
+                  trail,
+                  new RefundLogRepository(),
+                  keys.signer(),
+                  keys.mac(),
+                  auditWorker));
+      this.sequencer =
+          new AuditSequencer(
+              vertx,
+              database.connectOptions(),
+              new AuditLinkRepository(),
+              SEQUENCER_BATCH,
+              sequencerHook(config));
       this.checkpoints =
           new CheckpointService(
               pool,
               trail,
-              signer,
+              keys.signer(),
+              keys.mac(),
+              new AuditAlarms(pool, audit, registry),
+              auditWorker,
               clock,
               config.audit().checkpointEvery(),
               config.audit().checkpointInterval());
@@ -563,6 +642,36 @@ public final class BrokerApp {
                               trust,
                               clientAuth),
                       false));
+    }
+
+    /**
+     * Nothing, unless {@code AUDIT_SEQUENCER_TEST_PAUSE} names an action (tests only): then the
+     * first batch that links such an event stays open forever just before its commit, so a test can
+     * kill the process in the middle of a batch.
+     */
+    private static AuditSequencer.BatchHook sequencerHook(BrokerConfig config) {
+      return config
+          .audit()
+          .sequencerTestPause()
+          .<AuditSequencer.BatchHook>map(
+              action -> {
+                boolean[] paused = {false};
+                return batch -> {
+                  if (paused[0] || batch.stream().noneMatch(link -> link.action().equals(action))) {
+                    return Future.succeededFuture();
+                  }
+                  paused[0] = true;
+                  LOG.atWarn()
+                      .setMessage(
+                          "audit sequencer paused inside its batch before the commit"
+                              + " (AUDIT_SEQUENCER_TEST_PAUSE, tests only)")
+                      .addKeyValue("from", batch.get(0).seq())
+                      .addKeyValue("to", batch.get(batch.size() - 1).seq())
+                      .log();
+                  return Promise.<Void>promise().future();
+                };
+              })
+          .orElse(batch -> Future.succeededFuture());
     }
 
     /** Loads the contract and returns a factory of fully bound routers (one per verticle). */

@@ -28,6 +28,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -230,9 +231,7 @@ public final class DemoCommand implements Callable<Integer> {
 
       heading("The audit trail (as an auditor reads it)");
       String auditorToken = issue("demo-auditor", "AUDITOR", null);
-      JsonObject events =
-          call("GET", "/v1/audit/events?afterSeq=0&limit=1000", auditorToken, null, 200);
-      JsonArray items = events.getJsonArray("events");
+      JsonArray items = linkedEvents(auditorToken, refundId);
       for (int i = 0; i < items.size(); i++) {
         JsonObject event = items.getJsonObject(i);
         JsonObject subject = event.getJsonObject("subject");
@@ -323,6 +322,30 @@ public final class DemoCommand implements Callable<Integer> {
               + stored.getValue("version")
               + " (never shown again)");
       return issue(storeId + "-pos", "STORE", storeId);
+    }
+
+    /**
+     * The chain as an auditor lists it, once the refund's outcome is linked into it (events commit
+     * with their change and the sequencer links them moments later).
+     */
+    private JsonArray linkedEvents(String auditorToken, String refundId) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (true) {
+        JsonArray items =
+            call("GET", "/v1/audit/events?afterSeq=0&limit=1000", auditorToken, null, 200)
+                .getJsonArray("events");
+        boolean linked =
+            items.stream()
+                .map(JsonObject.class::cast)
+                .anyMatch(
+                    e ->
+                        refundId.equals(e.getJsonObject("subject").getString("id"))
+                            && !e.getString("action").equals("refund.requested"));
+        if (linked || System.nanoTime() - deadline > 0) {
+          return items;
+        }
+        LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+      }
     }
 
     private String issue(String name, String role, String storeId) {

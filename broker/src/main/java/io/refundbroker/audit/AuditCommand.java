@@ -52,8 +52,10 @@ public final class AuditCommand implements Runnable {
   /**
    * {@code audit verify}: checks a JSON Lines export of the events against the exported checkpoints
    * and the published key set (or bare public keys), with the same {@link AuditVerifier} as {@code
-   * GET /v1/audit/verify}. Exit 0 when intact, 1 naming the first bad event, 2 when an input cannot
-   * be read, 3 when a checkpoint names a key version that was not given.
+   * GET /v1/audit/verify} — except the MACs: auditors do not hold the MAC key, so offline
+   * verification relies on the signed checkpoints (the checkpointer checked every MAC before it
+   * signed). Exit 0 when intact, 1 naming the first bad event, 2 when an input cannot be read, 3
+   * when a checkpoint names a key version that was not given.
    */
   @Command(
       name = "verify",
@@ -65,7 +67,9 @@ public final class AuditCommand implements Runnable {
         "(GET /v1/audit/public-keys: every key version the broker has signed with).",
         "Exit 0: intact; 1: tampered (the first bad event is named); 2: an input file",
         "cannot be read; 3: a checkpoint is signed by a key version that was not given",
-        "(not evidence of tampering: give the whole key set)."
+        "(not evidence of tampering: give the whole key set). Events' MACs are not checked",
+        "here (auditors do not hold the MAC key): the signed checkpoints vouch for them,",
+        "since the broker checks every MAC before it signs."
       })
   public static final class Verify implements Callable<Integer> {
     @Option(
@@ -275,6 +279,15 @@ public final class AuditCommand implements Runnable {
 
   /** The human-readable verdict printed by {@code audit verify}. */
   public static String describe(AuditVerifier.Result result) {
+    String forgeries =
+        result.acknowledgedForgeries().isEmpty()
+            ? ""
+            : System.lineSeparator()
+                + "Events "
+                + result.acknowledgedForgeries()
+                + " are forgeries the trail itself acknowledges ("
+                + AuditVerifier.ACKNOWLEDGED
+                + "): they were not appended by the broker";
     String checked =
         result.checkedEvents()
             + " events checked (head seq "
@@ -298,7 +311,8 @@ public final class AuditCommand implements Runnable {
           + result.reason()
           + System.lineSeparator()
           + checked
-          + " before it";
+          + " before it"
+          + forgeries;
     }
     long unsigned = result.headSeq() - result.lastValidCheckpointSeq();
     return "VALID: "
@@ -310,7 +324,8 @@ public final class AuditCommand implements Runnable {
                 + " events (after seq "
                 + result.lastValidCheckpointSeq()
                 + ") are not yet covered by a signed checkpoint, so a truncation or rewrite"
-                + " there would not show");
+                + " there would not show")
+        + forgeries;
   }
 
   private static Ed25519PublicKey readKey(Path file) {

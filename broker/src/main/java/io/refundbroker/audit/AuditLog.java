@@ -9,67 +9,66 @@ import java.time.Clock;
 import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
- * Appends events to the hash-chained audit trail, always inside the caller's transaction: the event
- * commits with the change it records or not at all, and a failed append fails the change.
+ * Appends events to the audit trail, always inside the caller's transaction: the event commits with
+ * the change it records or not at all, and a failed append fails the change (no audit row, no
+ * change).
  *
- * <p>Appenders are serialised by {@code audit_lock_head()} (a transaction-scoped advisory lock),
- * which also returns the current head; the table's trigger refuses any row that does not continue
- * the chain, so even a buggy caller cannot fork it.
+ * <p>An append is one {@code INSERT} into {@code audit_entries} of the event with its id, content,
+ * entry hash and {@link AuditMac MAC}; it takes no lock, so appenders never wait for each other.
+ * The {@link AuditSequencer} gives committed events their place in the chain (seq, prevHash, hash)
+ * moments later.
  */
 public class AuditLog {
-  private static final String LOCK_HEAD =
+  private static final String INSERT_ENTRY =
       """
-      SELECT head_seq, head_hash FROM audit_lock_head()
-      """;
-  private static final String INSERT_EVENT =
-      """
-      INSERT INTO audit_events (seq, occurred_at, actor_client_id, actor_role, actor_store_id,
-                                action, subject_type, subject_id, chain_id, outcome, request_id,
-                                details, prev_hash, hash)
-      VALUES (#{seq}, #{occurredAt}, #{actorClientId}, #{actorRole}, #{actorStoreId},
+      INSERT INTO audit_entries (event_id, occurred_at, actor_client_id, actor_role, actor_store_id,
+                                 action, subject_type, subject_id, chain_id, outcome, request_id,
+                                 details, entry_hash, mac)
+      VALUES (#{eventId}, #{occurredAt}, #{actorClientId}, #{actorRole}, #{actorStoreId},
               #{action}, #{subjectType}, #{subjectId}, #{chainId}, #{outcome}, #{requestId},
-              #{details}, #{prevHash}, #{hash})
+              #{details}, #{entryHash}, #{mac})
       """;
 
   private final Clock clock;
+  private final Future<AuditMac> mac;
 
-  public AuditLog(Clock clock) {
-    this.clock = clock;
+  public AuditLog(Clock clock, AuditMac mac) {
+    this(clock, Future.succeededFuture(mac));
   }
 
   /**
-   * Appends {@code event} in the transaction of {@code tx}. Call it last in the transaction, just
-   * before commit: the chain head stays locked until the transaction ends.
-   *
-   * @return the appended event with its sequence number and hash; fails (and so must fail the
-   *     transaction) when the append is refused
+   * An audit log whose MAC key is still being loaded (the credential backend that keeps it needs
+   * this log itself): appends wait for it, and fail if it cannot be loaded. The broker serves no
+   * request before it is.
    */
-  public Future<ChainedEvent> append(
-      SqlConnection tx, Actor actor, String requestId, AuditEvent event) {
-    return tx.preparedQuery(LOCK_HEAD)
-        .execute()
-        .compose(
-            rows -> {
-              Row head = rows.iterator().next();
-              ChainedEvent chained =
-                  ChainedEvent.chain(
-                      head.getLong("head_seq") + 1,
-                      clock.instant(),
-                      actor,
-                      requestId,
-                      event,
-                      head.getString("head_hash"));
-              return SqlTemplate.forUpdate(tx, INSERT_EVENT)
-                  .execute(parameters(chained))
-                  .map(done -> chained);
-            });
+  public AuditLog(Clock clock, Future<AuditMac> mac) {
+    this.clock = clock;
+    this.mac = mac;
   }
 
-  private static Map<String, Object> parameters(ChainedEvent e) {
+  /**
+   * Appends {@code event} in the transaction of {@code tx}.
+   *
+   * @return the appended entry (not yet linked into the chain); fails (and so must fail the
+   *     transaction) when the insert is refused
+   */
+  public Future<AuditEntry> append(
+      SqlConnection tx, Actor actor, String requestId, AuditEvent event) {
+    return mac.compose(
+        key -> {
+          AuditEntry entry = AuditEntry.create(clock.instant(), actor, requestId, event, key);
+          return SqlTemplate.forUpdate(tx, INSERT_ENTRY)
+              .execute(parameters(entry))
+              .map(done -> entry);
+        });
+  }
+
+  private static Map<String, Object> parameters(AuditEntry e) {
     Map<String, Object> p = new HashMap<>();
-    p.put("seq", e.seq());
+    p.put("eventId", e.eventId());
     p.put("occurredAt", e.occurredAt().atOffset(ZoneOffset.UTC));
     p.put("actorClientId", e.actor().clientId());
     p.put("actorRole", e.actor().role());
@@ -81,25 +80,21 @@ public class AuditLog {
     p.put("outcome", e.outcome());
     p.put("requestId", e.requestId());
     p.put("details", e.details());
-    p.put("prevHash", e.prevHash());
-    p.put("hash", e.hash());
+    p.put("entryHash", e.entryHash());
+    p.put("mac", e.mac());
     return p;
   }
 
-  /** Reads a stored row back into an event (for verification and export). */
-  public static ChainedEvent fromRow(Row row) {
-    Object details = row.getValue("details");
-    if (!(details instanceof JsonObject json)) {
-      throw new IllegalStateException(
-          "audit event " + row.getLong("seq") + " has details that are not a JSON object");
-    }
-    return fromRow(row, json);
-  }
-
-  /** Reads a stored row back with {@code details} supplied by the caller. */
-  public static ChainedEvent fromRow(Row row, JsonObject details) {
-    return new ChainedEvent(
-        row.getLong("seq"),
+  /**
+   * Reads a stored row back into an entry: columns {@code event_id, occurred_at, actor_*, action,
+   * subject_type, subject_id, chain_id, outcome, request_id, details, mac}. A row without a MAC is
+   * a legacy event (its generated id is not part of what its hash covers).
+   */
+  public static AuditEntry entryFromRow(Row row, JsonObject details) {
+    String storedMac = row.getString("mac");
+    UUID eventId = storedMac == null ? null : row.getUUID("event_id");
+    return new AuditEntry(
+        eventId,
         row.getOffsetDateTime("occurred_at").toInstant(),
         new Actor(
             row.getString("actor_client_id"),
@@ -112,6 +107,24 @@ public class AuditLog {
         row.getString("outcome"),
         row.getString("request_id"),
         details,
+        storedMac);
+  }
+
+  /** Reads a linked row back (entry columns plus {@code seq, prev_hash, hash}). */
+  public static ChainedEvent fromRow(Row row) {
+    Object details = row.getValue("details");
+    if (!(details instanceof JsonObject json)) {
+      throw new IllegalStateException(
+          "audit event " + row.getLong("seq") + " has details that are not a JSON object");
+    }
+    return fromRow(row, json);
+  }
+
+  /** Reads a linked row back with {@code details} supplied by the caller. */
+  public static ChainedEvent fromRow(Row row, JsonObject details) {
+    return new ChainedEvent(
+        row.getLong("seq"),
+        entryFromRow(row, details),
         row.getString("prev_hash"),
         row.getString("hash"));
   }

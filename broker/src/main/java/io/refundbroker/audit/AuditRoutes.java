@@ -53,7 +53,8 @@ public final class AuditRoutes {
         .operation("getAuditPublicKey", this::publicKey)
         .operation("listAuditPublicKeys", this::publicKeys)
         .operation("verifyAuditTrail", this::verify)
-        .operation("getClearingStatement", this::clearing);
+        .operation("getClearingStatement", this::clearing)
+        .operation("acknowledgeAuditForgery", this::acknowledgeForgery);
   }
 
   private enum Format {
@@ -173,6 +174,24 @@ public final class AuditRoutes {
     audit
         .verify(Caller.of(ctx))
         .onSuccess(result -> Responses.ok(ctx, result.toJson()))
+        .onFailure(ctx::fail);
+  }
+
+  private void acknowledgeForgery(RoutingContext ctx) {
+    JsonObject body = Api.validated(ctx).getBody().getJsonObject();
+    audit
+        .acknowledgeForgery(Caller.of(ctx), body.getLong("seq"), body.getString("reason"))
+        .onSuccess(
+            acknowledged ->
+                Responses.json(
+                    ctx,
+                    201,
+                    new JsonObject()
+                        .put("seq", acknowledged.seq())
+                        .put("hash", acknowledged.hash())
+                        .put(
+                            "acknowledgementEventId",
+                            acknowledged.acknowledgementEventId().toString())))
         .onFailure(ctx::fail);
   }
 

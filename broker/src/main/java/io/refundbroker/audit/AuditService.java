@@ -12,6 +12,7 @@ import java.time.OffsetDateTime;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
@@ -19,11 +20,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What auditors read: the refund log, the raw hash-chained events, the signed checkpoints, the
- * public key, a verification of the whole trail and the monthly clearing statement.
+ * public key, a verification of the whole trail and the monthly clearing statement; and the
+ * operator's acknowledgement of a forged event.
  *
  * <p>Every read is itself audited: an {@code audit.read} event (details: which resource, the
  * filters, the format, and what was found) is appended <em>before</em> any data leaves the broker,
  * so an auditor cannot read without leaving a trace; if the append fails, the read fails.
+ *
+ * <p>Auditors see the chain: events the sequencer has linked, by seq. An event committed moments
+ * ago may not be linked yet (the sequencer links within {@code AUDIT_SEQUENCER_INTERVAL}); it is
+ * listed as soon as it is, and the verification reports how many are waiting ({@code
+ * unlinkedEvents}) and since when.
  */
 public final class AuditService {
   private static final Logger LOG = LoggerFactory.getLogger(AuditService.class);
@@ -37,6 +44,7 @@ public final class AuditService {
   private final AuditTrailRepository trail;
   private final RefundLogRepository refunds;
   private final CheckpointSigner signer;
+  private final AuditMac mac;
   private final WorkerExecutor worker;
 
   /**
@@ -49,12 +57,14 @@ public final class AuditService {
       AuditTrailRepository trail,
       RefundLogRepository refunds,
       CheckpointSigner signer,
+      AuditMac mac,
       WorkerExecutor worker) {
     this.pool = pool;
     this.audit = audit;
     this.trail = trail;
     this.refunds = refunds;
     this.signer = signer;
+    this.mac = mac;
     this.worker = worker;
   }
 
@@ -155,9 +165,10 @@ public final class AuditService {
   }
 
   /**
-   * Streams the events after {@code afterSeq} (at most {@code limit}, or all when null) to {@code
-   * sink} in keyset batches, up to the head as it was when the export began, which includes the
-   * {@code audit.read} event of this export. Audited first.
+   * Streams the linked events after {@code afterSeq} (at most {@code limit}, or all when null) to
+   * {@code sink} in keyset batches, up to the head as it was when the export was asked for. Audited
+   * before the first event is read; that {@code audit.read} event is linked after this head, so it
+   * opens the next export.
    *
    * @return the number of events sent
    */
@@ -165,8 +176,12 @@ public final class AuditService {
       Caller caller, long afterSeq, Long limit, Function<List<ChainedEvent>, Future<Void>> sink) {
     JsonObject details = read("events", "jsonl").put("afterSeq", afterSeq).put("limit", limit);
     long max = limit == null ? Long.MAX_VALUE : limit;
-    return pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
-        .compose(event -> streamEvents(afterSeq, event.seq(), max, sink));
+    return trail
+        .head(pool)
+        .compose(
+            head ->
+                pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
+                    .compose(event -> streamEvents(afterSeq, head.seq(), max, sink)));
   }
 
   /** Where a keyset stream stands: after which seq, how many sent, whether it is done. */
@@ -355,10 +370,11 @@ public final class AuditService {
   }
 
   /**
-   * Verifies the whole trail as stored: reads the checkpoints, then streams the events up to the
-   * head in keyset batches through {@link AuditVerifier} (hashing on the worker executor), each
-   * checkpoint checked with the signer's key version it names. Audited with the verdict; a trail
-   * found invalid is also logged as an error for alerting.
+   * Verifies the whole trail as stored: reads the checkpoints, then streams the linked events up to
+   * the head in keyset batches through {@link AuditVerifier}, each checkpoint checked with the
+   * signer's key version it names and every MAC checked (hashing on the worker executor), and
+   * counts the committed events not linked yet. Audited with the verdict; a trail found invalid is
+   * also logged as an error for alerting.
    *
    * @return the verdict; fails when the database, the signer or the audit append fails
    */
@@ -366,19 +382,24 @@ public final class AuditService {
     return signer
         .publicKeys()
         .map(CheckpointKeys::of)
-        .compose(
-            keys ->
-                allCheckpoints()
-                    .compose(
-                        checkpoints ->
-                            trail
-                                .head(pool)
-                                .compose(
-                                    head -> {
-                                      AuditVerifier verifier = new AuditVerifier(checkpoints, keys);
-                                      return verifyEvents(verifier, head.seq());
-                                    })))
+        .compose(keys -> allCheckpoints().map(signed -> new AuditVerifier(signed, keys)))
+        .compose(this::verifyLinked)
         .compose(result -> recordVerification(caller, result));
+  }
+
+  /**
+   * Reads the head and the unlinked events (in one snapshot), then the acknowledgements (so every
+   * one linked up to the head is known), and streams the linked events through {@code verifier}.
+   */
+  private Future<AuditVerifier.Result> verifyLinked(AuditVerifier verifier) {
+    return trail
+        .span(pool)
+        .compose(
+            span ->
+                trail
+                    .acknowledgements(pool, 0)
+                    .compose(acks -> verifyEvents(verifier.withMac(mac, acks), span.head().seq()))
+                    .map(result -> result.withUnlinked(span.unlinked(), span.oldestUnlinked())));
   }
 
   private Future<List<Checkpoint>> allCheckpoints() {
@@ -425,7 +446,14 @@ public final class AuditService {
             .put("checkedEvents", result.checkedEvents())
             .put("headSeq", result.headSeq())
             .put("headHash", result.headHash())
-            .put("lastValidCheckpointSeq", result.lastValidCheckpointSeq());
+            .put("lastValidCheckpointSeq", result.lastValidCheckpointSeq())
+            .put("unlinkedEvents", result.unlinkedEvents());
+    if (!result.acknowledgedForgeries().isEmpty()) {
+      details.put(
+          "acknowledgedForgeries",
+          new io.vertx.core.json.JsonArray(
+              new java.util.ArrayList<Object>(result.acknowledgedForgeries())));
+    }
     if (result.uncheckedCheckpoints() > 0) {
       details.put("uncheckedCheckpoints", result.uncheckedCheckpoints());
     }
@@ -456,6 +484,83 @@ public final class AuditService {
             details);
     return pool.withTransaction(tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
         .map(appended -> result);
+  }
+
+  /** An operator's acknowledgement of a forged event: the event named and the one recording it. */
+  public record Acknowledged(long seq, String hash, UUID acknowledgementEventId) {}
+
+  /**
+   * Records that the linked event at {@code seq} is a forgery the operator knows about, with an
+   * {@value AuditVerifier#ACKNOWLEDGED} event naming its seq and hash and the operator's reason.
+   * The checkpointer then signs past it (every checkpoint that covers it also covers this
+   * acknowledgement), and verification lists it in {@code acknowledgedForgeries} instead of
+   * stopping there. The forged event itself stays in the trail, as everything does.
+   *
+   * @return what was recorded; fails with 404 {@code AUDIT_EVENT_NOT_FOUND} when no event is linked
+   *     at {@code seq}, 409 {@code AUDIT_EVENT_GENUINE} when the broker appended it (valid MAC),
+   *     409 {@code AUDIT_EVENT_TAMPERED} when it no longer matches its hash (an acknowledgement
+   *     cannot account for that)
+   */
+  public Future<Acknowledged> acknowledgeForgery(Caller caller, long seq, String reason) {
+    return pool.withTransaction(
+        tx ->
+            trail
+                .eventsAfter(tx, seq - 1, seq, 1)
+                .compose(found -> forged(tx, seq, found))
+                .compose(
+                    event ->
+                        audit
+                            .append(
+                                tx,
+                                caller.actor(),
+                                caller.requestId(),
+                                new AuditEvent(
+                                    AuditVerifier.ACKNOWLEDGED,
+                                    "audit-event",
+                                    Long.toString(seq),
+                                    null,
+                                    "SUCCESS",
+                                    new JsonObject()
+                                        .put("seq", seq)
+                                        .put("hash", event.hash())
+                                        .put("reason", reason)))
+                            .map(entry -> new Acknowledged(seq, event.hash(), entry.eventId()))));
+  }
+
+  /** The event at {@code seq} if it is one the broker did not append; a problem otherwise. */
+  private Future<ChainedEvent> forged(SqlConnection tx, long seq, List<ChainedEvent> found) {
+    if (found.isEmpty()) {
+      return Future.failedFuture(
+          ProblemException.notFound(
+              "AUDIT_EVENT_NOT_FOUND",
+              "No audit event is linked at seq " + seq + "; see GET /v1/audit/verify."));
+    }
+    ChainedEvent event = found.get(0);
+    if (!event.computeHash().equals(event.hash())) {
+      return Future.failedFuture(
+          ProblemException.conflict(
+              "AUDIT_EVENT_TAMPERED",
+              "Event "
+                  + seq
+                  + " no longer matches its hash: it was changed after it was linked. An"
+                  + " acknowledgement cannot account for that; restore the trail from a backup"
+                  + " or an export."));
+    }
+    Future<Boolean> forged =
+        event.entry().legacy()
+            ? trail.macBefore(tx, seq)
+            : Future.succeededFuture(!mac.verifies(event.entry()));
+    return forged.compose(
+        yes ->
+            yes
+                ? Future.succeededFuture(event)
+                : Future.failedFuture(
+                    ProblemException.conflict(
+                        "AUDIT_EVENT_GENUINE",
+                        "Event "
+                            + seq
+                            + " was appended by the broker (its MAC is valid); only a forged"
+                            + " event can be acknowledged.")));
   }
 
   /**
@@ -499,7 +604,7 @@ public final class AuditService {
     return new JsonObject().put("resource", resource).put("format", format);
   }
 
-  private Future<ChainedEvent> audited(
+  private Future<AuditEntry> audited(
       SqlConnection tx, Caller caller, String resource, String chainId, JsonObject details) {
     return audit.append(
         tx,

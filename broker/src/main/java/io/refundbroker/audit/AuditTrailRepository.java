@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -15,24 +16,59 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the audit trail (events and checkpoints, in keyset batches) and inserts checkpoints.
- * Methods take a {@link SqlClient} so they work in or out of a transaction.
+ * Reads the audit trail (linked events and checkpoints, in keyset batches, and what is not linked
+ * yet) and inserts checkpoints. Methods take a {@link SqlClient} so they work in or out of a
+ * transaction.
  */
 public final class AuditTrailRepository {
-  /** Serialises checkpoint makers across broker instances (distinct from the append lock). */
+  /** Serialises checkpoint makers across broker instances (distinct from the sequencer lock). */
   private static final long CHECKPOINT_LOCK = 727364002L;
 
   private static final String EVENT_COLUMNS =
-      "seq, occurred_at, actor_client_id, actor_role, actor_store_id, action, subject_type,"
-          + " subject_id, chain_id, outcome, request_id, details, prev_hash, hash";
+      "l.seq, l.prev_hash, l.hash, e.event_id, e.occurred_at, e.actor_client_id, e.actor_role,"
+          + " e.actor_store_id, e.action, e.subject_type, e.subject_id, e.chain_id, e.outcome,"
+          + " e.request_id, e.details, e.mac";
   private static final String EVENTS_AFTER =
       "SELECT "
           + EVENT_COLUMNS
-          + " FROM audit_events WHERE seq > #{afterSeq} AND seq <= #{throughSeq}"
-          + " ORDER BY seq LIMIT #{limit}";
+          + " FROM audit_links l JOIN audit_entries e ON e.event_id = l.event_id"
+          + " WHERE l.seq > #{afterSeq} AND l.seq <= #{throughSeq}"
+          + " ORDER BY l.seq LIMIT #{limit}";
   private static final String HEAD =
       """
-      SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1
+      SELECT seq, hash FROM audit_links ORDER BY seq DESC LIMIT 1
+      """;
+  private static final String HASH_AT =
+      """
+      SELECT hash FROM audit_links WHERE seq = $1
+      """;
+  private static final String SPAN =
+      """
+      SELECT h.seq, h.hash, u.unlinked, u.oldest
+        FROM (SELECT count(*) AS unlinked, min(e.occurred_at) AS oldest
+                FROM audit_entries e
+               WHERE NOT EXISTS (SELECT 1 FROM audit_links l WHERE l.event_id = e.event_id)) u
+        LEFT JOIN (SELECT seq, hash FROM audit_links ORDER BY seq DESC LIMIT 1) h ON true
+      """;
+  private static final String MAC_BEFORE =
+      """
+      SELECT EXISTS (SELECT 1 FROM audit_links l JOIN audit_entries e ON e.event_id = l.event_id
+                      WHERE l.seq < $1 AND e.mac IS NOT NULL) AS found
+      """;
+  private static final String ANCHOR =
+      """
+      SELECT c.seq, c.head_hash, e.mac IS NOT NULL AS has_mac
+        FROM audit_checkpoints c
+        LEFT JOIN audit_links l ON l.seq = c.seq
+        LEFT JOIN audit_entries e ON e.event_id = l.event_id
+       ORDER BY c.seq DESC LIMIT 1
+      """;
+  private static final String ACKNOWLEDGEMENTS =
+      """
+      SELECT l.seq, e.details
+        FROM audit_entries e JOIN audit_links l ON l.event_id = e.event_id
+       WHERE e.subject_type = 'audit-event' AND e.action = $1 AND l.seq > $2
+       ORDER BY l.seq
       """;
   private static final String CHECKPOINT_COLUMNS =
       "seq, head_hash, signed_at, key_id, key_version, signature";
@@ -44,8 +80,9 @@ public final class AuditTrailRepository {
   private static final String CHECKPOINT_STATE =
       """
       SELECT h.seq AS head_seq, c.seq AS checkpoint_seq,
-             (SELECT e.occurred_at FROM audit_events e WHERE e.seq = c.seq + 1) AS first_unsigned_at
-        FROM (SELECT coalesce(max(seq), 0) AS seq FROM audit_events) h,
+             (SELECT e.occurred_at FROM audit_links l JOIN audit_entries e ON e.event_id = l.event_id
+               WHERE l.seq = c.seq + 1) AS first_unsigned_at
+        FROM (SELECT coalesce(max(seq), 0) AS seq FROM audit_links) h,
              (SELECT coalesce(max(seq), 0) AS seq FROM audit_checkpoints) c
       """;
   private static final String TRY_CHECKPOINT_LOCK =
@@ -74,6 +111,18 @@ public final class AuditTrailRepository {
 
   /** The last event's seq and hash ({@code 0} and the all-zero hash when the trail is empty). */
   public record Head(long seq, String hash) {}
+
+  /**
+   * The chain head and the committed events not linked yet (how many, and when the oldest happened;
+   * null if none), seen at one instant.
+   */
+  public record Span(Head head, long unlinked, Instant oldestUnlinked) {}
+
+  /**
+   * Where the last checkpoint stands: its seq, the head hash it signed, and whether the event there
+   * carries a MAC ({@code 0}, the all-zero hash and false before the first checkpoint).
+   */
+  public record Anchor(long seq, String hash, boolean hasMac) {}
 
   /**
    * Where checkpointing stands: the head, the last checkpoint's seq, and when the first event after
@@ -106,6 +155,84 @@ public final class AuditTrailRepository {
                     : new Head(
                         rows.iterator().next().getLong("seq"),
                         rows.iterator().next().getString("hash")));
+  }
+
+  /** The hash of the linked event at {@code seq}. */
+  public Future<String> hashAt(SqlClient sql, long seq) {
+    return sql.preparedQuery(HASH_AT)
+        .execute(Tuple.of(seq))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                throw new IllegalStateException("no audit event is linked at seq " + seq);
+              }
+              return rows.iterator().next().getString("hash");
+            });
+  }
+
+  /**
+   * The head and what waits to be linked, in one snapshot (so an event linked meanwhile is counted
+   * once); the unlinked ones are found by a full scan.
+   */
+  public Future<Span> span(SqlClient sql) {
+    return sql.preparedQuery(SPAN)
+        .execute()
+        .map(
+            rows -> {
+              Row row = rows.iterator().next();
+              OffsetDateTime oldest = row.getOffsetDateTime("oldest");
+              Head head =
+                  row.getValue("seq") == null
+                      ? new Head(0, ChainedEvent.GENESIS_HASH)
+                      : new Head(row.getLong("seq"), row.getString("hash"));
+              return new Span(
+                  head, row.getLong("unlinked"), oldest == null ? null : oldest.toInstant());
+            });
+  }
+
+  /** Whether an event linked before {@code seq} carries a MAC. */
+  public Future<Boolean> macBefore(SqlClient sql, long seq) {
+    return sql.preparedQuery(MAC_BEFORE)
+        .execute(Tuple.of(seq))
+        .map(rows -> rows.iterator().next().getBoolean("found"));
+  }
+
+  /** The last checkpoint as the checkpointer continues from it. */
+  public Future<Anchor> anchor(SqlClient sql) {
+    return sql.preparedQuery(ANCHOR)
+        .execute()
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? new Anchor(0, ChainedEvent.GENESIS_HASH, false)
+                    : new Anchor(
+                        rows.iterator().next().getLong("seq"),
+                        rows.iterator().next().getString("head_hash"),
+                        Boolean.TRUE.equals(rows.iterator().next().getBoolean("has_mac"))));
+  }
+
+  /**
+   * The acknowledgements of forged events linked after {@code afterSeq}, by the seq they name (the
+   * first one for each), as stored: the verifier confirms each when it reaches it.
+   */
+  public Future<Map<Long, AuditVerifier.Acknowledgement>> acknowledgements(
+      SqlClient sql, long afterSeq) {
+    return sql.preparedQuery(ACKNOWLEDGEMENTS)
+        .execute(Tuple.of(AuditVerifier.ACKNOWLEDGED, afterSeq))
+        .map(
+            rows -> {
+              Map<Long, AuditVerifier.Acknowledgement> claims = new HashMap<>();
+              for (Row row : rows) {
+                if (row.getValue("details") instanceof JsonObject details
+                    && details.getValue("seq") instanceof Number named
+                    && details.getValue("hash") instanceof String hash) {
+                  claims.putIfAbsent(
+                      named.longValue(),
+                      new AuditVerifier.Acknowledgement(row.getLong("seq"), hash));
+                }
+              }
+              return claims;
+            });
   }
 
   /** Checkpoints with {@code afterSeq < seq ≤ throughSeq}, in seq order, at most {@code limit}. */

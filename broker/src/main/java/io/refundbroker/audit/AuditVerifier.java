@@ -1,13 +1,16 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.signing.Ed25519PublicKey;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Verifies an audit trail: the one implementation behind {@code GET /v1/audit/verify} and the
@@ -26,6 +29,11 @@ import java.util.Objects;
  *   <li><b>Checkpoints</b>: every checkpoint's Ed25519 signature verifies with the key it names
  *       (see below), its {@code headHash} equals the trail's hash at its seq, and no checkpoint
  *       refers to a seq beyond the head.
+ *   <li><b>Authenticity</b>: no event without a MAC follows one with a MAC (only events appended
+ *       before schema V10 lack one), and — online only, with the MAC key ({@link #withMac}) — every
+ *       event carries the {@link AuditMac} of its content. Offline verification (auditors do not
+ *       get the MAC key) relies on the signed checkpoints instead: the checkpointer checks every
+ *       MAC before it signs.
  * </ol>
  *
  * <h2>Which key checks a checkpoint</h2>
@@ -64,9 +72,14 @@ import java.util.Objects;
  *       no longer matches. The rewritten event cannot be pinpointed; the verifier names the first
  *       seq not covered by a still-valid checkpoint (last valid checkpoint's seq + 1): the rewrite
  *       began at or after it and at or before the mismatching checkpoint. A rewrite after the last
- *       checkpoint is not detectable;
+ *       checkpoint is not detectable offline; online, the changed event is named by its MAC unless
+ *       whoever changed it holds the MAC key;
  *   <li><b>a forged checkpoint</b> (signature does not verify): likewise the last valid
- *       checkpoint's seq + 1, since nothing after it is vouched for any more.
+ *       checkpoint's seq + 1, since nothing after it is vouched for any more;
+ *   <li><b>a forged event</b> (inserted well-formed, continuing the chain, by someone without the
+ *       MAC key; online only): that event, because its MAC does not verify — unless a genuine
+ *       {@value #ACKNOWLEDGED} event later in the trail names it (seq and hash): then it is listed
+ *       in {@code acknowledgedForgeries} and verification goes on past it.
  * </ul>
  *
  * A checkpoint whose signed hash does not match is judged over the events that follow it (up to
@@ -82,11 +95,27 @@ public final class AuditVerifier {
   /** How many recent events are remembered to recognise inserted ones. */
   public static final int WINDOW = 1024;
 
+  /** The action of the event by which an operator acknowledges a forged event. */
+  public static final String ACKNOWLEDGED = "audit.forgery.acknowledged";
+
+  /**
+   * What an {@value #ACKNOWLEDGED} event at {@code ackSeq} says: the event it names has hash {@code
+   * hash} and is a forgery.
+   */
+  public record Acknowledgement(long ackSeq, String hash) {}
+
+  private record PendingForgery(Failure failure, String hash) {}
+
   private final List<Checkpoint> checkpoints;
   private final CheckpointKeys keys;
   private final Map<String, Ed25519PublicKey> learned = new HashMap<>();
   private final List<Unchecked> unchecked = new ArrayList<>();
   private final String[] recentHashes = new String[WINDOW];
+  private AuditMac mac;
+  private Map<Long, Acknowledgement> claims = Map.of();
+  private final TreeMap<Long, PendingForgery> pendingForgeries = new TreeMap<>();
+  private final List<Long> acknowledged = new ArrayList<>();
+  private boolean sawMac;
 
   private int nextCheckpoint;
   private long expectedSeq = 1;
@@ -126,6 +155,47 @@ public final class AuditVerifier {
   public record UncheckedCheckpoint(long seq, String keyId, String keyVersion) {}
 
   /**
+   * Also checks every event's MAC with {@code key} (online verification and the checkpointer).
+   *
+   * @param acknowledgements the {@value #ACKNOWLEDGED} events of the trail by the seq they name, as
+   *     read from it (each is confirmed only when the verifier reaches it and finds it genuine)
+   */
+  public AuditVerifier withMac(AuditMac key, Map<Long, Acknowledgement> acknowledgements) {
+    this.mac = Objects.requireNonNull(key, "key");
+    this.claims = Map.copyOf(acknowledgements);
+    return this;
+  }
+
+  /**
+   * A verifier for the stretch after {@code afterSeq} (whose hash is {@code afterHash}), as the
+   * checkpointer checks it before signing: no checkpoints, every MAC checked.
+   *
+   * @param afterHasMac whether the event at {@code afterSeq} carries a MAC (then every later one
+   *     must)
+   */
+  public static AuditVerifier segment(
+      long afterSeq,
+      String afterHash,
+      boolean afterHasMac,
+      AuditMac key,
+      Map<Long, Acknowledgement> acknowledgements) {
+    AuditVerifier verifier = new AuditVerifier(List.of(), List.of()).withMac(key, acknowledgements);
+    verifier.expectedSeq = afterSeq + 1;
+    verifier.previousHash = afterHash;
+    verifier.lastValidCheckpointSeq = afterSeq;
+    verifier.headSeq = afterSeq;
+    verifier.headHash = afterHash;
+    verifier.sawMac = afterHasMac;
+    verifier.recentHashes[(int) (afterSeq % WINDOW)] = afterHash;
+    return verifier;
+  }
+
+  /** Whether a problem has been found (events after it are only counted). */
+  public boolean failed() {
+    return firstInvalidSeq != null;
+  }
+
+  /**
    * The outcome; {@code firstInvalidSeq} and {@code reason} are null when valid. A trail with no
    * bad event in which some checkpoint could not be checked (its key version was not given) is not
    * valid, has no {@code firstInvalidSeq}, and its {@code reason} says which checkpoint and key
@@ -133,6 +203,9 @@ public final class AuditVerifier {
    *
    * @param uncheckedCheckpoints how many checkpoints could not be checked
    * @param firstUnchecked the first of them, or null
+   * @param acknowledgedForgeries forged events an operator acknowledged (in seq order)
+   * @param unlinkedEvents committed events not linked into the chain yet (online only, else null)
+   * @param oldestUnlinkedAt when the oldest of them happened (null when there is none)
    */
   public record Result(
       boolean valid,
@@ -144,11 +217,36 @@ public final class AuditVerifier {
       int checkpointsVerified,
       long lastValidCheckpointSeq,
       int uncheckedCheckpoints,
-      UncheckedCheckpoint firstUnchecked) {
+      UncheckedCheckpoint firstUnchecked,
+      List<Long> acknowledgedForgeries,
+      Long unlinkedEvents,
+      Instant oldestUnlinkedAt) {
+
+    public Result {
+      acknowledgedForgeries = List.copyOf(acknowledgedForgeries);
+    }
 
     /** Whether nothing was found to be bad, but a checkpoint could not be checked. */
     public boolean unverifiable() {
       return !valid && firstInvalidSeq == null;
+    }
+
+    /** This result with what the database says about events not linked yet. */
+    public Result withUnlinked(long count, Instant oldest) {
+      return new Result(
+          valid,
+          checkedEvents,
+          headSeq,
+          headHash,
+          firstInvalidSeq,
+          reason,
+          checkpointsVerified,
+          lastValidCheckpointSeq,
+          uncheckedCheckpoints,
+          firstUnchecked,
+          acknowledgedForgeries,
+          count,
+          oldest);
     }
 
     /** The {@code GET /v1/audit/verify} body. */
@@ -177,6 +275,16 @@ public final class AuditVerifier {
                     .put("seq", firstUnchecked.seq())
                     .put("keyId", firstUnchecked.keyId())
                     .put("keyVersion", firstUnchecked.keyVersion()));
+      }
+      if (!acknowledgedForgeries.isEmpty()) {
+        json.put(
+            "acknowledgedForgeries", new JsonArray(new ArrayList<Object>(acknowledgedForgeries)));
+      }
+      if (unlinkedEvents != null) {
+        json.put("unlinkedEvents", unlinkedEvents);
+        if (oldestUnlinkedAt != null) {
+          json.put("oldestUnlinkedAt", ChainedEvent.formatTime(oldestUnlinkedAt));
+        }
       }
       return json;
     }
@@ -216,6 +324,36 @@ public final class AuditVerifier {
     previousHash = event.hash();
     recentHashes[(int) (event.seq() % WINDOW)] = event.hash();
     expectedSeq++;
+    noteAcknowledgement(event);
+  }
+
+  /**
+   * An intact (and, online, genuine) acknowledgement confirms the forged event it names; offline,
+   * where MACs cannot be checked, it is reported as the trail states it.
+   */
+  private void noteAcknowledgement(ChainedEvent event) {
+    if (!ACKNOWLEDGED.equals(event.action())
+        || event.entry().legacy()
+        || pendingForgeries.containsKey(event.seq())) {
+      return;
+    }
+    Object named = event.details().getValue("seq");
+    Object hash = event.details().getValue("hash");
+    if (!(named instanceof Number number) || !(hash instanceof String)) {
+      return;
+    }
+    long seq = number.longValue();
+    if (mac == null) {
+      if (seq < event.seq() && !acknowledged.contains(seq)) {
+        acknowledged.add(seq);
+      }
+      return;
+    }
+    PendingForgery forged = pendingForgeries.get(seq);
+    if (forged != null && forged.hash().equals(hash)) {
+      pendingForgeries.remove(seq);
+      acknowledged.add(seq);
+    }
   }
 
   /**
@@ -241,6 +379,9 @@ public final class AuditVerifier {
   public Result finish() {
     if (firstInvalidSeq == null && pending != null) {
       fail(pending);
+    }
+    if (firstInvalidSeq == null && !pendingForgeries.isEmpty()) {
+      fail(pendingForgeries.firstEntry().getValue().failure());
     }
     while (firstInvalidSeq == null && nextCheckpoint < checkpoints.size()) {
       Checkpoint beyond = checkpoints.get(nextCheckpoint++);
@@ -283,7 +424,10 @@ public final class AuditVerifier {
         verifiedCheckpoints,
         lastValidCheckpointSeq,
         unchecked.size(),
-        first);
+        first,
+        acknowledged.stream().sorted().toList(),
+        null,
+        null);
   }
 
   /**
@@ -357,14 +501,63 @@ public final class AuditVerifier {
               + seq
               + " (events out of order or repeated)");
     }
-    boolean selfConsistent = event.computeHash().equals(event.hash());
+    // the canonical content is encoded once, for the hash and the MAC
+    AuditEntry entry = event.entry();
+    String canonical = entry.legacy() ? null : entry.canonical();
+    String computed =
+        canonical == null
+            ? event.computeHash()
+            : ChainedEvent.linkHash(
+                seq, ChainedEvent.sha256Hex(canonical), entry.mac(), event.prevHash());
+    boolean selfConsistent = computed.equals(event.hash());
     if (!event.prevHash().equals(previousHash)) {
       return diagnoseBrokenLink(event, selfConsistent);
     }
     if (!selfConsistent) {
       return new Failure(seq, "event " + seq + " was changed: its hash does not match its content");
     }
-    return null;
+    return authentic(event, canonical);
+  }
+
+  /**
+   * Whether the broker appended the event: a MAC where one is due, and (online) the right one. A
+   * forgery that a later acknowledgement claims is held back until that acknowledgement is reached.
+   */
+  private Failure authentic(ChainedEvent event, String canonical) {
+    long seq = event.seq();
+    AuditEntry entry = event.entry();
+    Failure forged = null;
+    if (entry.legacy()) {
+      if (sawMac) {
+        forged =
+            new Failure(
+                seq,
+                "event "
+                    + seq
+                    + " carries no MAC although earlier events do: it was not appended by the"
+                    + " broker (inserted directly into the trail)");
+      }
+    } else {
+      sawMac = true;
+      if (mac != null && !mac.verifies(canonical, entry.mac())) {
+        forged =
+            new Failure(
+                seq,
+                "event "
+                    + seq
+                    + " carries no valid MAC: it was not appended by the broker (inserted"
+                    + " directly into the trail, or its content and MAC were changed)");
+      }
+    }
+    if (forged == null) {
+      return null;
+    }
+    Acknowledgement claim = claims.get(seq);
+    if (mac != null && claim != null && claim.ackSeq() > seq && claim.hash().equals(event.hash())) {
+      pendingForgeries.put(seq, new PendingForgery(forged, event.hash()));
+      return null;
+    }
+    return forged;
   }
 
   private Failure diagnoseBrokenLink(ChainedEvent event, boolean selfConsistent) {
@@ -523,7 +716,12 @@ public final class AuditVerifier {
   }
 
   private void fail(Failure failure) {
-    firstInvalidSeq = failure.seq();
-    reason = failure.reason();
+    Failure first = failure;
+    if (!pendingForgeries.isEmpty() && pendingForgeries.firstKey() < failure.seq()) {
+      // a forgery waiting for its acknowledgement is unconfirmed, and it came first
+      first = pendingForgeries.firstEntry().getValue().failure();
+    }
+    firstInvalidSeq = first.seq();
+    reason = first.reason();
   }
 }

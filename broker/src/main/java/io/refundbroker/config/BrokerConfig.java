@@ -99,9 +99,19 @@ public record BrokerConfig(
       String transitKey,
       Optional<Path> tokenFile) {}
 
-  /** Signed checkpoints of the audit chain. */
+  /**
+   * The audit chain: signed checkpoints, and the sequencer that links committed events.
+   *
+   * @param sequencerInterval how often the leading sequencer links what was committed
+   * @param sequencerTestPause tests only: the action whose first batch the sequencer holds open
+   *     forever just before its commit (so a test can kill the process mid-batch)
+   */
   public record AuditConfig(
-      int checkpointEvery, Duration checkpointInterval, Path signingKeyFile) {}
+      int checkpointEvery,
+      Duration checkpointInterval,
+      Path signingKeyFile,
+      Duration sequencerInterval,
+      Optional<String> sequencerTestPause) {}
 
   /** The refund flow and its reconciler. */
   public record RefundConfig(
@@ -275,7 +285,21 @@ public record BrokerConfig(
                 Duration.ofSeconds(60),
                 Duration.ofSeconds(1),
                 Duration.ofDays(1)),
-            env.path("AUDIT_SIGNING_KEY_FILE", dataDir.resolve("audit-signing-key.pem")));
+            env.path("AUDIT_SIGNING_KEY_FILE", dataDir.resolve("audit-signing-key.pem")),
+            env.duration(
+                "AUDIT_SEQUENCER_INTERVAL",
+                Duration.ofMillis(5),
+                Duration.ofMillis(1),
+                Duration.ofSeconds(10)),
+            env.optional("AUDIT_SEQUENCER_TEST_PAUSE"));
+    audit
+        .sequencerTestPause()
+        .filter(action -> !action.matches("[a-z][a-z0-9_.-]{0,99}"))
+        .ifPresent(
+            action ->
+                env.problem(
+                    "AUDIT_SEQUENCER_TEST_PAUSE",
+                    "must be an audit action such as store.created (tests only)"));
 
     RefundConfig refunds =
         new RefundConfig(

@@ -4,6 +4,7 @@ import static io.refundbroker.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.audit.signing.Ed25519PublicKey;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.TestBroker;
 import io.vertx.core.http.HttpMethod;
@@ -68,6 +69,7 @@ class AuditApiIT {
     assertThat(result.header("Content-Type")).startsWith(accept);
     assertThat(count()).isEqualTo(before + 1);
 
+    AuditLinks.await(broker.database());
     Map<String, Object> event =
         broker
             .database()
@@ -124,15 +126,23 @@ class AuditApiIT {
       }
     }
 
+    AuditLinks.await(broker.database());
     long head = broker.database().queryLong("SELECT max(seq) FROM audit_events");
     String export = get("/v1/audit/events?afterSeq=3", "application/x-ndjson").text();
     List<String> lines = export.lines().toList();
-    // the export reaches the head as it was when it began, including its own audit.read event
-    assertThat(lines).hasSize((int) (head + 1 - 3));
-    ChainedEvent last = ChainedEvent.fromJson(new JsonObject(lines.get(lines.size() - 1)));
-    assertThat(last.seq()).isEqualTo(head + 1);
-    assertThat(last.action()).isEqualTo("audit.read");
-    assertThat(last.details().getString("format")).isEqualTo("jsonl");
+    // the export reaches the head as it was when it began; its own audit.read event, committed
+    // before the first line was sent, is linked moments later and opens the next export
+    assertThat(lines).hasSize((int) (head - 3));
+    assertThat(ChainedEvent.fromJson(new JsonObject(lines.get(lines.size() - 1))).seq())
+        .isEqualTo(head);
+    AuditLinks.await(broker.database());
+    String next = get("/v1/audit/events?afterSeq=" + head, "application/x-ndjson").text();
+    ChainedEvent own =
+        ChainedEvent.fromJson(new JsonObject(next.lines().findFirst().orElseThrow()));
+    assertThat(own.seq()).isEqualTo(head + 1);
+    assertThat(own.action()).isEqualTo("audit.read");
+    assertThat(own.details().getString("format")).isEqualTo("jsonl");
+    assertThat(own.details().getLong("afterSeq")).isEqualTo(3);
     lines.forEach(
         line -> {
           ChainedEvent event = ChainedEvent.fromJson(new JsonObject(line));
@@ -214,6 +224,7 @@ class AuditApiIT {
   }
 
   private JsonObject lastDetails() {
+    AuditLinks.await(broker.database());
     return new JsonObject(
         (String)
             broker

@@ -1,6 +1,7 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.signing.Ed25519KeyPair;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.TestBroker;
@@ -98,14 +99,15 @@ public final class AuditVerifierBenchmark {
             .start()) {
       String auditor = broker.issueToken("AUDITOR", null);
       TrailStore store = new TrailStore(broker.database());
+      AuditLinks.await(broker.database());
       Map<String, Object> head =
           broker
               .database()
-              .query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+              .query("SELECT seq, hash FROM audit_links ORDER BY seq DESC LIMIT 1")
               .get(0);
       long seq = ((Number) head.get("seq")).longValue();
       String hash = (String) head.get("hash");
-      TrailGenerator generator = new TrailGenerator(42);
+      TrailGenerator generator = new TrailGenerator(42, broker.app().auditMac());
       long started = System.nanoTime();
       Instant time = Instant.now();
       while (seq < events) {
@@ -141,7 +143,7 @@ public final class AuditVerifierBenchmark {
 
   private static void generate(int count, Ed25519KeyPair key, Path eventsFile, Path checkpointsFile)
       throws IOException {
-    TrailGenerator generator = new TrailGenerator(42);
+    TrailGenerator generator = new TrailGenerator(42, AuditMac.random());
     String previous = ChainedEvent.GENESIS_HASH;
     Instant time = Instant.parse("2025-01-01T00:00:00Z");
     try (BufferedWriter events = Files.newBufferedWriter(eventsFile, StandardCharsets.UTF_8);
@@ -149,9 +151,7 @@ public final class AuditVerifierBenchmark {
             Files.newBufferedWriter(checkpointsFile, StandardCharsets.UTF_8)) {
       for (long seq = 1; seq <= count; seq++) {
         time = time.plusMillis(3);
-        ChainedEvent event =
-            ChainedEvent.chain(
-                seq, time, generator.actor(), generator.requestId(), generator.event(), previous);
+        ChainedEvent event = ChainedEvent.chain(seq, generator.entry(time), previous);
         events.write(event.toJson().encode());
         events.write('\n');
         previous = event.hash();

@@ -3,9 +3,11 @@ package io.refundbroker.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.db.Database;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.LogCapture;
@@ -96,7 +98,9 @@ class CheckpointIT {
             .env("AUDIT_CHECKPOINT_EVERY", "1000000")
             .env("AUDIT_CHECKPOINT_INTERVAL", "1s")
             .start()) {
+      AuditLinks.await(broker.database());
       long head = broker.database().queryLong("SELECT max(seq) FROM audit_events");
+      assertThat(head).isPositive();
       awaitTrue(
           () ->
               broker.database().queryLong("SELECT coalesce(max(seq), 0) FROM audit_checkpoints")
@@ -127,11 +131,22 @@ class CheckpointIT {
           Await.result(LocalKeyFileSigner.open(dir.resolve("key.pem"), worker));
       AuditTrailRepository trail = new AuditTrailRepository();
       Clock clock = Clock.systemUTC();
+      AuditMac mac = AuditMac.random();
+      AuditLog log = new AuditLog(clock, mac);
+      AuditAlarms alarms = new AuditAlarms(first.pool(), log, new SimpleMeterRegistry());
       CheckpointService a =
-          new CheckpointService(first.pool(), trail, signer, clock, 1, Duration.ofHours(1));
+          new CheckpointService(
+              first.pool(), trail, signer, mac, alarms, worker, clock, 1, Duration.ofHours(1));
       CheckpointService b =
-          new CheckpointService(second.pool(), trail, signer, clock, 1, Duration.ofHours(1));
-      AuditLog log = new AuditLog(clock);
+          new CheckpointService(
+              second.pool(), trail, signer, mac, alarms, worker, clock, 1, Duration.ofHours(1));
+      AuditSequencer sequencer =
+          new AuditSequencer(
+              vertx,
+              first.connectOptions(),
+              new AuditLinkRepository(),
+              100,
+              batch -> Future.succeededFuture());
 
       assertThat(Await.result(a.checkpointNow())).as("nothing to sign yet").isEmpty();
       for (int round = 0; round < 15; round++) {
@@ -149,6 +164,7 @@ class CheckpointIT {
                               AuditEvent.success(
                                   "test.event", "test", subject, null, new JsonObject()))));
         }
+        assertThat(Await.result(sequencer.round())).isEqualTo(round % 3 + 1);
         List<Optional<Checkpoint>> made =
             Await.result(Future.all(a.checkpointNow(), b.checkpointNow())).list();
         long signed = made.stream().filter(Optional::isPresent).count();
@@ -165,7 +181,7 @@ class CheckpointIT {
 
       try (Connection app = database.appConnection()) {
         app.setAutoCommit(false);
-        appendUncommitted(app);
+        appendUncommitted(app, mac);
         assertThat(Await.result(a.checkpointNow()))
             .as("only the uncommitted event is new")
             .isEmpty();
@@ -174,6 +190,7 @@ class CheckpointIT {
       Optional<Checkpoint> afterCommit = Await.result(a.checkpointNow());
       assertThat(afterCommit).isPresent();
       assertThat(afterCommit.get().seq()).isEqualTo(head + 1);
+      Await.result(sequencer.close());
     } finally {
       Await.result(first.close());
       Await.result(second.close());
@@ -186,6 +203,7 @@ class CheckpointIT {
       throws Exception {
     try (TestBroker broker = TestBroker.start()) {
       broker.createStore("hamar-1", "acme", "7201");
+      AuditLinks.await(broker.database());
       long head = broker.database().queryLong("SELECT max(seq) FROM audit_events");
       String hash =
           (String)
@@ -238,6 +256,7 @@ class CheckpointIT {
               .hasMessageContaining("permission denied");
         }
         broker.createStore("hamar-2", "acme", "7202");
+        AuditLinks.await(broker.database());
         long next = broker.database().queryLong("SELECT max(seq) FROM audit_events");
         assertThatThrownBy(
                 () ->
@@ -292,11 +311,13 @@ class CheckpointIT {
     assertThat(responses.toString()).doesNotContain(privateKeyBody.substring(16, 48));
   }
 
-  private static void appendUncommitted(Connection app) throws SQLException {
+  /** A genuine event and its link, inserted in {@code app}'s open transaction. */
+  private static void appendUncommitted(Connection app, AuditMac mac) throws SQLException {
     long seq;
     String prev;
     try (Statement s = app.createStatement();
-        ResultSet head = s.executeQuery("SELECT head_seq, head_hash FROM audit_lock_head()")) {
+        ResultSet head =
+            s.executeQuery("SELECT seq, hash FROM audit_links ORDER BY seq DESC LIMIT 1")) {
       head.next();
       seq = head.getLong(1) + 1;
       prev = head.getString(2);
@@ -304,17 +325,19 @@ class CheckpointIT {
     ChainedEvent event =
         ChainedEvent.chain(
             seq,
-            Instant.now(),
-            Actor.system("test"),
-            null,
-            AuditEvent.success("test.uncommitted", "test", "x", null, new JsonObject()),
+            AuditEntry.create(
+                Instant.now(),
+                Actor.system("test"),
+                null,
+                AuditEvent.success("test.uncommitted", "test", "x", null, new JsonObject()),
+                mac),
             prev);
     try (PreparedStatement insert =
         app.prepareStatement(
-            "INSERT INTO audit_events (seq, occurred_at, actor_client_id, actor_role, action,"
-                + " subject_type, subject_id, outcome, details, prev_hash, hash)"
+            "INSERT INTO audit_entries (event_id, occurred_at, actor_client_id, actor_role, action,"
+                + " subject_type, subject_id, outcome, details, entry_hash, mac)"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{}'::jsonb, ?, ?)")) {
-      insert.setLong(1, event.seq());
+      insert.setObject(1, event.entry().eventId());
       insert.setObject(2, event.occurredAt().atOffset(ZoneOffset.UTC));
       insert.setString(3, event.actor().clientId());
       insert.setString(4, event.actor().role());
@@ -322,9 +345,18 @@ class CheckpointIT {
       insert.setString(6, event.subjectType());
       insert.setString(7, event.subjectId());
       insert.setString(8, event.outcome());
-      insert.setString(9, event.prevHash());
-      insert.setString(10, event.hash());
+      insert.setString(9, event.entry().entryHash());
+      insert.setString(10, event.entry().mac());
       insert.executeUpdate();
+    }
+    try (PreparedStatement link =
+        app.prepareStatement(
+            "INSERT INTO audit_links (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)")) {
+      link.setLong(1, event.seq());
+      link.setObject(2, event.entry().eventId());
+      link.setString(3, event.prevHash());
+      link.setString(4, event.hash());
+      link.executeUpdate();
     }
   }
 

@@ -37,7 +37,7 @@ class CheckpointKeyVersionsTest {
   @BeforeAll
   void generate() {
     trail =
-        new TrailGenerator(SEED)
+        new TrailGenerator(SEED, AuditMac.random())
             .generate(
                 400,
                 0,
@@ -137,15 +137,18 @@ class CheckpointKeyVersionsTest {
         changed - 1,
         new ChainedEvent(
             original.seq(),
-            original.occurredAt(),
-            original.actor(),
-            original.action(),
-            original.subjectType(),
-            original.subjectId(),
-            original.chainId(),
-            "TAMPERED",
-            original.requestId(),
-            original.details(),
+            new AuditEntry(
+                original.entry().eventId(),
+                original.occurredAt(),
+                original.actor(),
+                original.action(),
+                original.subjectType(),
+                original.subjectId(),
+                original.chainId(),
+                "TAMPERED",
+                original.requestId(),
+                original.details(),
+                original.entry().mac()),
             original.prevHash(),
             original.hash()));
     AuditVerifier verifier = new AuditVerifier(rotated, named(TRANSIT, "2", v2));

@@ -11,6 +11,11 @@ import java.util.Random;
  * The insider's toolbox: each {@link Kind} tampers with a generated trail at a random position and
  * says what an honest verifier must answer. Used by the pure verifier test, the endpoint test (the
  * tampered rows are written to PostgreSQL) and the offline CLI test (written to JSONL files).
+ *
+ * <p>This insider is the worst case: the database owner who also holds the MAC key (inserted and
+ * rewritten events carry valid MACs), so what is detected here is what the hash chain and the
+ * signed checkpoints detect on their own. An insider without the MAC key is caught earlier still
+ * (see {@code ForgedEventIT} and the MAC cases of {@code AuditVerifierTest}).
  */
 final class Tampering {
   private Tampering() {}
@@ -110,12 +115,7 @@ final class Tampering {
         for (int i = 0; i < count; i++) {
           ChainedEvent forged =
               ChainedEvent.chain(
-                  k + i,
-                  trail.at(k - 1).occurredAt().plusNanos(1000),
-                  generator.actor(),
-                  generator.requestId(),
-                  generator.event(),
-                  previous);
+                  k + i, generator.entry(trail.at(k - 1).occurredAt().plusNanos(1000)), previous);
           events.add(at + i, forged);
           previous = forged.hash();
         }
@@ -132,14 +132,14 @@ final class Tampering {
         return new Tampered(kind, events, checkpoints, t, !detectable, t, t, "truncated from " + t);
       }
       case REWRITE -> {
-        return rewrite(trail, between(random, first, last), random);
+        return rewrite(trail, between(random, first, last), random, generator.mac());
       }
       case FORGE_CHECKPOINT -> {
         return forgeCheckpoint(trail, events, checkpoints, random, attacker);
       }
       case REWRITE_AND_FORGE -> {
         long k = between(random, first, last);
-        rewriteFrom(events, trail, k, random);
+        rewriteFrom(events, trail, k, random, generator.mac());
         List<Checkpoint> kept = new ArrayList<>();
         for (Checkpoint c : checkpoints) {
           kept.add(
@@ -160,10 +160,13 @@ final class Tampering {
     }
   }
 
-  /** Changes event {@code k} and recomputes every hash from there on (no key needed). */
-  static Tampered rewrite(Trail trail, long k, Random random) {
+  /**
+   * Changes event {@code k}, gives it a valid MAC with {@code mac} and recomputes every hash from
+   * there on (no signing key needed).
+   */
+  static Tampered rewrite(Trail trail, long k, Random random, AuditMac mac) {
     List<ChainedEvent> events = new ArrayList<>(trail.events());
-    rewriteFrom(events, trail, k, random);
+    rewriteFrom(events, trail, k, random, mac);
     return rewriteVerdict(
         Kind.REWRITE, events, new ArrayList<>(trail.checkpoints()), k, "rewrote from " + k);
   }
@@ -172,6 +175,7 @@ final class Tampering {
     "action", "outcome", "subject", "actor", "details", "occurredAt", "chainId", "requestId"
   };
 
+  /** {@code e} with {@code field} changed; its MAC is left as it was (so no longer valid). */
   private static ChainedEvent changed(ChainedEvent e, String field, Random random) {
     JsonObject details = e.details().copy();
     Actor actor = e.actor();
@@ -198,24 +202,28 @@ final class Tampering {
       case "requestId" -> requestId = requestId == null ? "req-x" : requestId + "x";
       default -> throw new IllegalArgumentException(field);
     }
-    return new ChainedEvent(
-        e.seq(),
-        at,
-        actor,
-        action,
-        e.subjectType(),
-        subjectId,
-        chainId,
-        outcome,
-        requestId,
-        details,
-        e.prevHash(),
-        e.hash());
+    AuditEntry entry =
+        new AuditEntry(
+            e.entry().eventId(),
+            at,
+            actor,
+            action,
+            e.subjectType(),
+            subjectId,
+            chainId,
+            outcome,
+            requestId,
+            details,
+            e.entry().mac());
+    return new ChainedEvent(e.seq(), entry, e.prevHash(), e.hash());
   }
 
-  private static void rewriteFrom(List<ChainedEvent> events, Trail trail, long k, Random random) {
+  private static void rewriteFrom(
+      List<ChainedEvent> events, Trail trail, long k, Random random, AuditMac mac) {
     int at = index(trail, k);
-    events.set(at, changed(events.get(at), "outcome", random));
+    ChainedEvent changed = changed(events.get(at), "outcome", random);
+    AuditEntry remac = changed.entry().withMac(mac.mac(changed.entry().canonical()));
+    events.set(at, new ChainedEvent(changed.seq(), remac, changed.prevHash(), changed.hash()));
     String previous = at == 0 ? trail.at(k).prevHash() : events.get(at - 1).hash();
     for (int i = at; i < events.size(); i++) {
       ChainedEvent e = events.get(i);
@@ -315,19 +323,7 @@ final class Tampering {
 
   /** {@code e}'s content at {@code seq}, with the given links (as an attacker would store it). */
   private static ChainedEvent placed(ChainedEvent e, long seq, String prevHash, String hash) {
-    return new ChainedEvent(
-        seq,
-        e.occurredAt(),
-        e.actor(),
-        e.action(),
-        e.subjectType(),
-        e.subjectId(),
-        e.chainId(),
-        e.outcome(),
-        e.requestId(),
-        e.details(),
-        prevHash,
-        hash);
+    return new ChainedEvent(seq, e.entry(), prevHash, hash);
   }
 
   private static int index(Trail trail, long seq) {

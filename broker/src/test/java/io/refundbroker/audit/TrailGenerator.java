@@ -7,11 +7,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.UUID;
 
 /**
  * A seeded generator of realistic audit trails: hash-chained events with varied details (commas,
- * quotes, newlines, non-ASCII text, formula-looking values, nested objects, nulls) and checkpoints
- * signed with a given key at irregular intervals. The same seed gives the same trail.
+ * quotes, newlines, non-ASCII text, formula-looking values, nested objects, nulls), each carrying
+ * its MAC under the given MAC key as the broker appends them, and checkpoints signed with a given
+ * key at irregular intervals. The same seed (and MAC key) gives the same trail.
  */
 final class TrailGenerator {
   private static final String[] ACTIONS = {
@@ -40,9 +42,27 @@ final class TrailGenerator {
   };
 
   private final Random random;
+  private final AuditMac mac;
 
-  TrailGenerator(long seed) {
+  TrailGenerator(long seed, AuditMac mac) {
     this.random = new Random(seed);
+    this.mac = mac;
+  }
+
+  /** The MAC key the generated events carry (the broker's, when written to a broker's trail). */
+  AuditMac mac() {
+    return mac;
+  }
+
+  /** A genuine entry (MAC'd with {@link #mac()}) of a plausible event at {@code time}. */
+  AuditEntry entry(Instant time) {
+    return entry(time, event());
+  }
+
+  /** A genuine entry of {@code event} at {@code time}. */
+  AuditEntry entry(Instant time, AuditEvent event) {
+    return AuditEntry.create(
+        new UUID(random.nextLong(), random.nextLong()), time, actor(), requestId(), event, mac);
   }
 
   /** A generated stretch of trail and the checkpoints over it. */
@@ -85,7 +105,7 @@ final class TrailGenerator {
     for (int i = 0; i < count; i++) {
       long seq = afterSeq + 1 + i;
       time = time.plusNanos(1000L * (1 + random.nextInt(5000)));
-      ChainedEvent event = ChainedEvent.chain(seq, time, actor(), requestId(), event(), previous);
+      ChainedEvent event = ChainedEvent.chain(seq, entry(time), previous);
       events.add(event);
       previous = event.hash();
       if (seq == nextCheckpoint && i < count - 1) {

@@ -1,6 +1,7 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -10,20 +11,24 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
+import java.util.UUID;
 
 /**
- * Plays the insider with the database owner's rights: writes events and checkpoints straight into
- * the tables, with the append-only triggers disabled (inside one transaction, so no other session
- * ever sees them off) when rows must be replaced.
+ * Plays the insider with the database owner's rights: writes events (entries and their links) and
+ * checkpoints straight into the tables, with the append-only triggers disabled (inside one
+ * transaction, so no other session ever sees them off) when rows must be replaced.
  */
 final class TrailStore {
-  private static final String INSERT_EVENT =
-      "INSERT INTO audit_events (seq, occurred_at, actor_client_id, actor_role, actor_store_id,"
-          + " action, subject_type, subject_id, chain_id, outcome, request_id, details, prev_hash,"
-          + " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)";
+  private static final String INSERT_ENTRY =
+      "INSERT INTO audit_entries (event_id, occurred_at, actor_client_id, actor_role,"
+          + " actor_store_id, action, subject_type, subject_id, chain_id, outcome, request_id,"
+          + " details, entry_hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)";
+  private static final String INSERT_LINK =
+      "INSERT INTO audit_links (seq, event_id, prev_hash, hash) VALUES (?, ?, ?, ?)";
   private static final String INSERT_CHECKPOINT =
       "INSERT INTO audit_checkpoints (seq, head_hash, signed_at, key_id, signature)"
           + " VALUES (?, ?, ?, ?, ?)";
+  private static final String[] TABLES = {"audit_entries", "audit_links", "audit_checkpoints"};
 
   private final TestDatabase database;
 
@@ -44,22 +49,29 @@ final class TrailStore {
 
   /**
    * Replaces every event from {@code fromSeq} on with {@code events} (those with seq ≥ {@code
-   * fromSeq}) and all checkpoints with {@code checkpoints}, triggers off.
+   * fromSeq}) and all checkpoints with {@code checkpoints}, triggers off. The entries linked from
+   * {@code fromSeq} on go with their links; events not linked yet stay.
    */
   void replace(long fromSeq, List<ChainedEvent> events, List<Checkpoint> checkpoints) {
     try (Connection c = connect()) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.execute("ALTER TABLE audit_events DISABLE TRIGGER USER");
-        s.execute("ALTER TABLE audit_checkpoints DISABLE TRIGGER USER");
-        s.execute("DELETE FROM audit_events WHERE seq >= " + fromSeq);
+        for (String table : TABLES) {
+          s.execute("ALTER TABLE " + table + " DISABLE TRIGGER USER");
+        }
+        s.execute(
+            "WITH gone AS (DELETE FROM audit_links WHERE seq >= "
+                + fromSeq
+                + " RETURNING event_id) DELETE FROM audit_entries WHERE event_id IN"
+                + " (SELECT event_id FROM gone)");
         s.execute("DELETE FROM audit_checkpoints");
       }
       insertEvents(c, events.stream().filter(e -> e.seq() >= fromSeq).toList());
       insertCheckpoints(c, checkpoints);
       try (Statement s = c.createStatement()) {
-        s.execute("ALTER TABLE audit_events ENABLE TRIGGER USER");
-        s.execute("ALTER TABLE audit_checkpoints ENABLE TRIGGER USER");
+        for (String table : TABLES) {
+          s.execute("ALTER TABLE " + table + " ENABLE TRIGGER USER");
+        }
       }
       c.commit();
     } catch (SQLException e) {
@@ -86,30 +98,45 @@ final class TrailStore {
   }
 
   private static void insertEvents(Connection c, List<ChainedEvent> events) throws SQLException {
-    try (PreparedStatement insert = c.prepareStatement(INSERT_EVENT)) {
-      int pending = 0;
-      for (ChainedEvent e : events) {
-        insert.setLong(1, e.seq());
-        insert.setObject(2, e.occurredAt().atOffset(ZoneOffset.UTC));
-        insert.setString(3, e.actor().clientId());
-        insert.setString(4, e.actor().role());
-        insert.setString(5, e.actor().storeId());
-        insert.setString(6, e.action());
-        insert.setString(7, e.subjectType());
-        insert.setString(8, e.subjectId());
-        insert.setString(9, e.chainId());
-        insert.setString(10, e.outcome());
-        insert.setString(11, e.requestId());
-        insert.setString(12, e.details().encode());
-        insert.setString(13, e.prevHash());
-        insert.setString(14, e.hash());
-        insert.addBatch();
-        if (++pending == 1000) {
-          insert.executeBatch();
-          pending = 0;
+    for (int from = 0; from < events.size(); from += 1000) {
+      List<ChainedEvent> chunk = events.subList(from, Math.min(events.size(), from + 1000));
+      try (PreparedStatement insert = c.prepareStatement(INSERT_ENTRY)) {
+        for (ChainedEvent e : chunk) {
+          AuditEntry entry = e.entry();
+          insert.setObject(
+              1,
+              entry.legacy()
+                  ? UUID.nameUUIDFromBytes(("legacy " + e.seq()).getBytes(StandardCharsets.UTF_8))
+                  : entry.eventId());
+          insert.setObject(2, e.occurredAt().atOffset(ZoneOffset.UTC));
+          insert.setString(3, e.actor().clientId());
+          insert.setString(4, e.actor().role());
+          insert.setString(5, e.actor().storeId());
+          insert.setString(6, e.action());
+          insert.setString(7, e.subjectType());
+          insert.setString(8, e.subjectId());
+          insert.setString(9, e.chainId());
+          insert.setString(10, e.outcome());
+          insert.setString(11, e.requestId());
+          insert.setString(12, e.details().encode());
+          insert.setString(13, entry.legacy() ? null : entry.entryHash());
+          insert.setString(14, entry.mac());
+          insert.addBatch();
         }
+        insert.executeBatch();
       }
-      if (pending > 0) {
+      try (PreparedStatement insert = c.prepareStatement(INSERT_LINK)) {
+        for (ChainedEvent e : chunk) {
+          insert.setLong(1, e.seq());
+          insert.setObject(
+              2,
+              e.entry().legacy()
+                  ? UUID.nameUUIDFromBytes(("legacy " + e.seq()).getBytes(StandardCharsets.UTF_8))
+                  : e.entry().eventId());
+          insert.setString(3, e.prevHash());
+          insert.setString(4, e.hash());
+          insert.addBatch();
+        }
         insert.executeBatch();
       }
     }

@@ -43,6 +43,30 @@ class BrokerConfigTest {
   }
 
   @Test
+  void theAuditSequencerRunsEveryFewMillisecondsAndItsTestHookIsOffByDefault() {
+    BrokerConfig defaults = parse();
+    assertThat(defaults.audit().sequencerInterval()).isEqualTo(Duration.ofMillis(5));
+    assertThat(defaults.audit().sequencerTestPause()).isEmpty();
+    BrokerConfig set =
+        parse("AUDIT_SEQUENCER_INTERVAL", "20ms", "AUDIT_SEQUENCER_TEST_PAUSE", "store.created");
+    assertThat(set.audit().sequencerInterval()).isEqualTo(Duration.ofMillis(20));
+    assertThat(set.audit().sequencerTestPause()).contains("store.created");
+    assertThat(failure("AUDIT_SEQUENCER_INTERVAL", "0ms").problems())
+        .singleElement()
+        .asString()
+        .startsWith("AUDIT_SEQUENCER_INTERVAL ");
+    assertThat(failure("AUDIT_SEQUENCER_INTERVAL", "a minute").problems())
+        .singleElement()
+        .asString()
+        .startsWith("AUDIT_SEQUENCER_INTERVAL ");
+    assertThat(failure("AUDIT_SEQUENCER_TEST_PAUSE", "Store Created!").problems())
+        .singleElement()
+        .asString()
+        .startsWith("AUDIT_SEQUENCER_TEST_PAUSE ")
+        .contains("tests only");
+  }
+
+  @Test
   void badPortNamesTheVariableAndTheValue() {
     ConfigException e = failure("BROKER_HTTP_PORT", "eighty");
     assertThat(e.problems())

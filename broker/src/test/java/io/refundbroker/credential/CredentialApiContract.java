@@ -10,6 +10,7 @@ import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.sandbox.SandboxStore;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
 import io.refundbroker.testing.HoldingRelay;
@@ -243,6 +244,7 @@ abstract class CredentialApiContract {
         .doesNotContain(keysB.clientId())
         .doesNotContain(keysB.clientSecret().reveal());
 
+    AuditLinks.await(broker.database());
     List<Map<String, Object>> audit =
         broker
             .database()

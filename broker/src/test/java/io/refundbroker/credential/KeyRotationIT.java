@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Counter;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.Poll;
@@ -331,6 +332,7 @@ class KeyRotationIT {
 
   /** The refund's audit events in order: each event's details plus its {@code action}. */
   private List<JsonObject> refundEvents(String refundId) {
+    AuditLinks.await(world.broker.database());
     List<Map<String, Object>> rows =
         world
             .broker

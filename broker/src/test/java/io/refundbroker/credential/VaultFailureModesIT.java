@@ -201,6 +201,7 @@ class VaultFailureModesIT {
         """
         path "refund-broker/data/salesunits/*" { capabilities = ["create", "update"] }
         path "refund-broker/metadata/salesunits/*" { capabilities = ["read", "update"] }
+        path "refund-broker/data/broker/*" { capabilities = ["create", "read"] }
         """);
     vault.appRolePolicies("default", "broker-without-data-read");
     startBroker();

@@ -225,7 +225,7 @@ class WholeFlowSecretCanaryIT {
       Map<String, List<String>> legitInDb = columnsHolding(world.broker.database(), legit);
       assertThat(legitInDb)
           .as("the column search finds values in text and jsonb columns")
-          .containsKeys("public.orders.order_id", "public.audit_events.details")
+          .containsKeys("public.orders.order_id", "public.audit_entries.details")
           .containsKey("public.refunds.upstream_key");
 
       // ---------------------------------------------------------------- no secret leaked
@@ -317,7 +317,7 @@ class WholeFlowSecretCanaryIT {
                 + " 'jsonb', 'bytea', 'ARRAY', 'USER-DEFINED')");
     assertThat(columns)
         .extracting(c -> c.get("table_name"))
-        .contains("credential_versions", "audit_events", "refunds", "api_clients");
+        .contains("credential_versions", "audit_entries", "refunds", "api_clients");
     assertThat(columns).extracting(c -> c.get("data_type")).contains("text", "jsonb");
     Map<String, String> labels = new TreeMap<>();
     canaries.forEach((label, value) -> labels.put(value, label));

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.RefundWorld;
 import io.refundbroker.testing.RefundWorld.Shop;
@@ -115,6 +116,7 @@ class CrossStoreRefundIT {
             .getJsonArray("refunds");
     assertThat(listed).hasSize(1);
 
+    AuditLinks.await(world.broker.database());
     List<Map<String, Object>> events =
         world
             .broker

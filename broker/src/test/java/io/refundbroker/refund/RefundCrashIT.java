@@ -8,6 +8,7 @@ import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.ChildBroker;
 import io.refundbroker.testing.ChildSetup;
@@ -109,6 +110,7 @@ class RefundCrashIT {
                   assertThat(e.amount().value()).isEqualTo(12000);
                   assertThat(e.clientId()).isEqualTo(originKeys.clientId());
                 });
+        AuditLinks.await(db);
         assertThat(
                 db.query(
                     "SELECT action FROM audit_events WHERE subject_id = ? ORDER BY seq", refundId))

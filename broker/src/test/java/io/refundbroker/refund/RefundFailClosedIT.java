@@ -68,7 +68,7 @@ class RefundFailClosedIT {
             "CREATE FUNCTION fail_refund_audit() RETURNS trigger LANGUAGE plpgsql AS"
                 + " $$ BEGIN RAISE EXCEPTION 'audit storage failed'; END $$");
         s.execute(
-            "CREATE TRIGGER zz_fail_refund_audit BEFORE INSERT ON audit_events FOR EACH ROW"
+            "CREATE TRIGGER zz_fail_refund_audit BEFORE INSERT ON audit_entries FOR EACH ROW"
                 + " WHEN (NEW.action = 'refund.requested') EXECUTE FUNCTION fail_refund_audit()");
       }
 
@@ -93,7 +93,7 @@ class RefundFailClosedIT {
 
       try (Connection c = world.broker.database().ownerConnection();
           Statement s = c.createStatement()) {
-        s.execute("DROP TRIGGER zz_fail_refund_audit ON audit_events");
+        s.execute("DROP TRIGGER zz_fail_refund_audit ON audit_entries");
       }
       assertThat(world.refund(till, "a-1", refundBody("audit-order-1", 2500)).status())
           .isEqualTo(201);

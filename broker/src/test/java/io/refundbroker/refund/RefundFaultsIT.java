@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.RefundWorld;
@@ -179,6 +180,7 @@ class RefundFaultsIT {
     assertThat(calls.stream().map(RecordedRequest::bodyText).distinct())
         .as("byte-identical bodies")
         .hasSize(1);
+    AuditLinks.await(world.broker.database());
     assertThat(
             world
                 .broker
@@ -193,6 +195,7 @@ class RefundFaultsIT {
 
   /** Each refund's events are one per transition: requested, at most one unknown, one outcome. */
   private void assertOneAuditEventPerStateChange() {
+    AuditLinks.await(world.broker.database());
     Map<String, List<String>> actions = new HashMap<>();
     for (var row :
         world

@@ -2,6 +2,7 @@ package io.refundbroker.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.TestBroker;
 import io.vertx.core.http.HttpMethod;
@@ -72,6 +73,7 @@ class StoreApiIT {
     JsonObject reread = broker.get("/v1/admin/stores/stavanger-1", broker.adminToken()).json();
     assertThat(reread.getBoolean("frozen")).isTrue();
 
+    AuditLinks.await(broker.database());
     List<Map<String, Object>> events =
         broker
             .database()
@@ -100,6 +102,7 @@ class StoreApiIT {
         "/v1/admin/stores/freeze-me",
         broker.adminToken(),
         new JsonObject().put("frozen", true));
+    AuditLinks.await(broker.database());
     List<Map<String, Object>> events =
         broker
             .database()
