@@ -5,6 +5,7 @@ import io.refundbroker.audit.AuditAlarms;
 import io.refundbroker.audit.AuditLinkRepository;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.AuditMac;
+import io.refundbroker.audit.AuditMacKey;
 import io.refundbroker.audit.AuditRoutes;
 import io.refundbroker.audit.AuditSequencer;
 import io.refundbroker.audit.AuditSequencerVerticle;
@@ -26,6 +27,7 @@ import io.refundbroker.config.BrokerConfig.ClientAuthMode;
 import io.refundbroker.config.BrokerConfig.TlsConfig;
 import io.refundbroker.config.BrokerConfig.VippsConfig;
 import io.refundbroker.console.ConsoleRoutes;
+import io.refundbroker.credential.BrokerSecrets;
 import io.refundbroker.credential.CredentialAgeRoutes;
 import io.refundbroker.credential.CredentialAges;
 import io.refundbroker.credential.CredentialProvider;
@@ -95,6 +97,9 @@ public final class BrokerApp {
   /** One worker that reads and checks the TLS PEM files (at start and on each reload). */
   private static final String TLS_WORKER = "tls-loader";
 
+  /** How often a deferred first-admin creation is tried again (see {@link #bootstrapAdmin}). */
+  private static final Duration BOOTSTRAP_RETRY = Duration.ofSeconds(5);
+
   /** The most audit events one sequencer batch links (a backlog is linked batch after batch). */
   private static final int SEQUENCER_BATCH = 5000;
 
@@ -148,26 +153,30 @@ public final class BrokerApp {
       PrometheusMeterRegistry registry,
       Clock clock,
       VippsGateway vipps) {
-    // the audit MAC key is kept by the credential backend, which itself appends audit events:
-    // appends wait for the key, and no request is served before it is loaded
-    Promise<AuditMac> macKey = Promise.promise();
-    AuditLog audit = new AuditLog(clock, macKey.future());
-    StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
     WorkerExecutor auditWorker = vertx.createSharedWorkerExecutor(AUDIT_WORKER, 2);
     WorkerExecutor caWorker = vertx.createSharedWorkerExecutor(CA_WORKER, 2);
     WorkerExecutor tlsWorker = vertx.createSharedWorkerExecutor(TLS_WORKER, 1);
+    // the audit MAC key is kept by the credential backend, which itself appends audit events: it is
+    // loaded on first use (and again after a failed load), so a broker started while Vault is down
+    // comes up unready and recovers without a restart
+    Promise<BrokerSecrets> secrets = Promise.promise();
+    AuditMacKey macKey =
+        new AuditMacKey(
+            () ->
+                secrets
+                    .future()
+                    .compose(s -> s.getOrCreate(AuditMac.SECRET, AuditMac.newKey(auditWorker)))
+                    .compose(AuditMac::fromSecret));
+    AuditLog audit = new AuditLog(clock, macKey);
+    StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
     return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
         .compose(
             credentials ->
-                credentials
-                    .brokerSecrets()
-                    .getOrCreate(AuditMac.SECRET, AuditMac.newKey(auditWorker))
-                    .compose(AuditMac::fromSecret)
-                    .onComplete(macKey)
+                firstLoad(macKey, secrets, credentials)
                     .compose(
-                        mac ->
+                        loaded ->
                             checkpointSigner(config, credentials, auditWorker)
-                                .map(signer -> new AuditKeys(mac, signer)))
+                                .map(signer -> new AuditKeys(macKey, signer)))
                     .compose(
                         keys -> {
                           Components components =
@@ -200,7 +209,32 @@ public final class BrokerApp {
   }
 
   /** The audit trail's keys: the MAC key every event carries, the checkpoint signer. */
-  private record AuditKeys(AuditMac mac, CheckpointSigner signer) {}
+  private record AuditKeys(AuditMacKey mac, CheckpointSigner signer) {}
+
+  /**
+   * Binds the MAC key to the credential backend and waits for its first load. A failed load does
+   * not stop the start: nothing can be recorded until the key can be read, which readiness reports
+   * ({@code audit}), and every use tries again.
+   */
+  private static Future<Void> firstLoad(
+      AuditMacKey macKey, Promise<BrokerSecrets> secrets, Credentials credentials) {
+    secrets.complete(credentials.brokerSecrets());
+    return macKey
+        .get()
+        .<Void>transform(
+            loaded -> {
+              if (loaded.failed()) {
+                LOG.atWarn()
+                    .setMessage(
+                        "the audit MAC key cannot be read from the credential store yet: nothing"
+                            + " can be recorded (and so nothing changed) until it can; readiness"
+                            + " reports it, and the broker retries on every use")
+                    .addKeyValue("reason", loaded.cause().getMessage())
+                    .log();
+              }
+              return Future.succeededFuture();
+            });
+  }
 
   /**
    * The signer of audit checkpoints: Vault Transit with the Vault backend (the key never leaves
@@ -223,10 +257,7 @@ public final class BrokerApp {
   private static Future<BrokerApp> launch(
       Vertx vertx, BrokerConfig config, Components components, Supplier<Router> routers) {
     Path tokenFile = AdminTokenFile.path(config.dataDir());
-    Future<Optional<String>> admin =
-        components.clients.bootstrapAdmin(
-            config.http().adminToken(),
-            token -> AdminTokenFile.write(vertx, config.dataDir(), token));
+    Future<Optional<String>> admin = bootstrapAdmin(vertx, config, components);
     Future<Optional<ServerTls>> tls = admin.compose(token -> serverTls(config, components));
     return tls.compose(
             settings ->
@@ -239,6 +270,70 @@ public final class BrokerApp {
               return new BrokerApp(
                   vertx, components, http, token, token.map(generated -> tokenFile));
             });
+  }
+
+  /**
+   * Creates the first admin client ({@code BROKER_ADMIN_TOKEN}, or a generated token written to its
+   * file) when there is none. Its audit event needs the MAC key: while that cannot be read (Vault
+   * down at the first start) the broker starts anyway, unready, and creates the admin as soon as
+   * the key can be read (checked every {@link #BOOTSTRAP_RETRY}).
+   *
+   * @return the generated token when one was created now; empty when none was needed, the token was
+   *     configured, or the creation was deferred
+   */
+  private static Future<Optional<String>> bootstrapAdmin(
+      Vertx vertx, BrokerConfig config, Components components) {
+    Supplier<Future<Optional<String>>> attempt =
+        () ->
+            components.clients.bootstrapAdmin(
+                config.http().adminToken(),
+                token -> AdminTokenFile.write(vertx, config.dataDir(), token));
+    return components
+        .mac
+        .get()
+        .transform(
+            key -> {
+              if (key.succeeded()) {
+                return attempt.get();
+              }
+              LOG.atWarn()
+                  .setMessage(
+                      "the first admin client is created once the audit MAC key can be read"
+                          + " (nothing can be recorded before); trying again periodically")
+                  .addKeyValue("every", BOOTSTRAP_RETRY)
+                  .log();
+              components.bootstrapTimer =
+                  vertx.setPeriodic(
+                      BOOTSTRAP_RETRY.toMillis(),
+                      timer -> retryBootstrap(vertx, config, components, attempt, timer));
+              return Future.succeededFuture(Optional.empty());
+            });
+  }
+
+  private static void retryBootstrap(
+      Vertx vertx,
+      BrokerConfig config,
+      Components components,
+      Supplier<Future<Optional<String>>> attempt,
+      long timer) {
+    if (!components.bootstrapping.compareAndSet(false, true)) {
+      return;
+    }
+    components
+        .mac
+        .get()
+        .compose(key -> attempt.get())
+        .onSuccess(
+            generated -> {
+              vertx.cancelTimer(timer);
+              generated.ifPresent(
+                  token ->
+                      LOG.atInfo()
+                          .setMessage("generated the first admin token")
+                          .addKeyValue("file", AdminTokenFile.path(config.dataDir()))
+                          .log());
+            })
+        .onComplete(done -> components.bootstrapping.set(false));
   }
 
   /** The audit sequencer (links committed events) and the checkpointer (signs the chain). */
@@ -369,7 +464,11 @@ public final class BrokerApp {
 
   /** The audit MAC (in-process tests use it to build genuine events; it never reveals its key). */
   public AuditMac auditMac() {
-    return components.mac;
+    Future<AuditMac> key = components.mac.get();
+    if (!key.succeeded()) {
+      throw new IllegalStateException("the audit MAC key is not loaded");
+    }
+    return key.result();
   }
 
   /** The checkpointer's service (tests ask for a checkpoint now). */
@@ -422,6 +521,9 @@ public final class BrokerApp {
    */
   public Future<Void> stop() {
     components.reconciler.stop();
+    if (components.bootstrapTimer >= 0) {
+      vertx.cancelTimer(components.bootstrapTimer);
+    }
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
@@ -467,7 +569,10 @@ public final class BrokerApp {
     private final RefundReconciler reconciler;
     private final AuditRoutes audits;
     private final CheckpointService checkpoints;
-    private final AuditMac mac;
+    private final AuditMacKey mac;
+    private final java.util.concurrent.atomic.AtomicBoolean bootstrapping =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    private long bootstrapTimer = -1;
     private final AuditSequencer sequencer;
     private final WorkerExecutor auditWorker;
     private final ClientCa clientCa;
@@ -595,6 +700,7 @@ public final class BrokerApp {
       credentialAges.refresh();
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
+      readiness.register("audit", this::auditReady);
       readiness.registerDescribed("credentials", credentials::checkReady);
     }
 
@@ -711,6 +817,19 @@ public final class BrokerApp {
       Router router = api.router();
       console.mount(router);
       return router;
+    }
+
+    /** The audit trail can record: its MAC key is loaded (trying again if it was not). */
+    private Future<Void> auditReady() {
+      return mac.get()
+          .<Void>mapEmpty()
+          .recover(
+              failure ->
+                  Future.failedFuture(
+                      ProblemException.unavailable(
+                          "AUDIT_KEY_UNAVAILABLE",
+                          "the audit MAC key cannot be read from the credential store; nothing"
+                              + " can be recorded until it can")));
     }
 
     private Future<Void> databaseReady() {

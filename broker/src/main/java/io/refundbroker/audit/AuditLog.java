@@ -33,18 +33,18 @@ public class AuditLog {
       """;
 
   private final Clock clock;
-  private final Future<AuditMac> mac;
+  private final AuditMacKey mac;
 
   public AuditLog(Clock clock, AuditMac mac) {
-    this(clock, Future.succeededFuture(mac));
+    this(clock, AuditMacKey.of(mac));
   }
 
   /**
-   * An audit log whose MAC key is still being loaded (the credential backend that keeps it needs
-   * this log itself): appends wait for it, and fail if it cannot be loaded. The broker serves no
-   * request before it is.
+   * An audit log whose MAC key is loaded when first needed (the credential backend that keeps it
+   * needs this log itself): appends wait for it, and fail — failing the change they record — while
+   * it cannot be loaded.
    */
-  public AuditLog(Clock clock, Future<AuditMac> mac) {
+  public AuditLog(Clock clock, AuditMacKey mac) {
     this.clock = clock;
     this.mac = mac;
   }
@@ -57,13 +57,14 @@ public class AuditLog {
    */
   public Future<AuditEntry> append(
       SqlConnection tx, Actor actor, String requestId, AuditEvent event) {
-    return mac.compose(
-        key -> {
-          AuditEntry entry = AuditEntry.create(clock.instant(), actor, requestId, event, key);
-          return SqlTemplate.forUpdate(tx, INSERT_ENTRY)
-              .execute(parameters(entry))
-              .map(done -> entry);
-        });
+    return mac.get()
+        .compose(
+            key -> {
+              AuditEntry entry = AuditEntry.create(clock.instant(), actor, requestId, event, key);
+              return SqlTemplate.forUpdate(tx, INSERT_ENTRY)
+                  .execute(parameters(entry))
+                  .map(done -> entry);
+            });
   }
 
   private static Map<String, Object> parameters(AuditEntry e) {

@@ -44,7 +44,7 @@ public final class AuditService {
   private final AuditTrailRepository trail;
   private final RefundLogRepository refunds;
   private final CheckpointSigner signer;
-  private final AuditMac mac;
+  private final AuditMacKey mac;
   private final WorkerExecutor worker;
 
   /**
@@ -57,7 +57,7 @@ public final class AuditService {
       AuditTrailRepository trail,
       RefundLogRepository refunds,
       CheckpointSigner signer,
-      AuditMac mac,
+      AuditMacKey mac,
       WorkerExecutor worker) {
     this.pool = pool;
     this.audit = audit;
@@ -396,9 +396,13 @@ public final class AuditService {
         .span(pool)
         .compose(
             span ->
-                trail
-                    .acknowledgements(pool, 0)
-                    .compose(acks -> verifyEvents(verifier.withMac(mac, acks), span.head().seq()))
+                mac.get()
+                    .compose(
+                        key ->
+                            trail
+                                .acknowledgements(pool, 0)
+                                .map(acks -> verifier.withMac(key, acks)))
+                    .compose(withMac -> verifyEvents(withMac, span.head().seq()))
                     .map(result -> result.withUnlinked(span.unlinked(), span.oldestUnlinked())));
   }
 
@@ -549,7 +553,7 @@ public final class AuditService {
     Future<Boolean> forged =
         event.entry().legacy()
             ? trail.macBefore(tx, seq)
-            : Future.succeededFuture(!mac.verifies(event.entry()));
+            : mac.get().map(key -> !key.verifies(event.entry()));
     return forged.compose(
         yes ->
             yes

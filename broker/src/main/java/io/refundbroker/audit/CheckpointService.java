@@ -43,7 +43,7 @@ public final class CheckpointService {
   private final Pool pool;
   private final AuditTrailRepository trail;
   private final CheckpointSigner signer;
-  private final AuditMac mac;
+  private final AuditMacKey mac;
   private final AuditAlarms alarms;
   private final WorkerExecutor worker;
   private final Clock clock;
@@ -57,7 +57,7 @@ public final class CheckpointService {
       Pool pool,
       AuditTrailRepository trail,
       CheckpointSigner signer,
-      AuditMac mac,
+      AuditMacKey mac,
       AuditAlarms alarms,
       WorkerExecutor worker,
       Clock clock,
@@ -173,8 +173,13 @@ public final class CheckpointService {
       Anchor anchor,
       Map<Long, AuditVerifier.Acknowledgement> acks,
       long headSeq) {
-    AuditVerifier verifier =
-        AuditVerifier.segment(anchor.seq(), anchor.hash(), anchor.hasMac(), mac, acks);
+    return mac.get()
+        .map(key -> AuditVerifier.segment(anchor.seq(), anchor.hash(), anchor.hasMac(), key, acks))
+        .compose(verifier -> checkWith(tx, verifier, anchor, headSeq));
+  }
+
+  private Future<AuditVerifier.Result> checkWith(
+      SqlConnection tx, AuditVerifier verifier, Anchor anchor, long headSeq) {
     return AsyncLoop.until(
             anchor.seq(),
             after -> after >= headSeq || verifier.failed(),

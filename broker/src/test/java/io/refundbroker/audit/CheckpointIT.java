@@ -136,10 +136,26 @@ class CheckpointIT {
       AuditAlarms alarms = new AuditAlarms(first.pool(), log, new SimpleMeterRegistry());
       CheckpointService a =
           new CheckpointService(
-              first.pool(), trail, signer, mac, alarms, worker, clock, 1, Duration.ofHours(1));
+              first.pool(),
+              trail,
+              signer,
+              AuditMacKey.of(mac),
+              alarms,
+              worker,
+              clock,
+              1,
+              Duration.ofHours(1));
       CheckpointService b =
           new CheckpointService(
-              second.pool(), trail, signer, mac, alarms, worker, clock, 1, Duration.ofHours(1));
+              second.pool(),
+              trail,
+              signer,
+              AuditMacKey.of(mac),
+              alarms,
+              worker,
+              clock,
+              1,
+              Duration.ofHours(1));
       AuditSequencer sequencer =
           new AuditSequencer(
               vertx,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refundbroker.app.Main;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.refundbroker.http.Api;
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
 import io.refundbroker.testing.HttpResult;
@@ -261,6 +262,7 @@ class SigningKeyRotationIT {
   private long eventsThenCheckpoint() {
     String msn = Integer.toString(MSN.incrementAndGet());
     broker.createStore("rot-" + msn, "acme", msn);
+    AuditLinks.await(broker.database());
     long head = broker.database().queryLong("SELECT max(seq) FROM audit_events");
     Poll.until(
         "a checkpoint at seq " + head,

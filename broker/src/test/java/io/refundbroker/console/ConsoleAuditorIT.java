@@ -3,6 +3,7 @@ package io.refundbroker.console;
 import static io.refundbroker.testing.RefundWorld.refundBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Browser;
 import io.refundbroker.testing.Browser.Viewport;
 import io.refundbroker.testing.HttpResult;
@@ -251,19 +252,22 @@ class ConsoleAuditorIT {
   }
 
   private void setOutcome(long seq, String outcome) throws SQLException {
+    AuditLinks.await(world.broker.database());
     try (Connection c = world.broker.database().ownerConnection()) {
       c.setAutoCommit(false);
       try (Statement s = c.createStatement()) {
-        s.execute("ALTER TABLE audit_events DISABLE TRIGGER USER");
+        s.execute("ALTER TABLE audit_entries DISABLE TRIGGER USER");
       }
       try (PreparedStatement update =
-          c.prepareStatement("UPDATE audit_events SET outcome = ? WHERE seq = ?")) {
+          c.prepareStatement(
+              "UPDATE audit_entries SET outcome = ?"
+                  + " WHERE event_id = (SELECT event_id FROM audit_links WHERE seq = ?)")) {
         update.setString(1, outcome);
         update.setLong(2, seq);
         assertThat(update.executeUpdate()).isEqualTo(1);
       }
       try (Statement s = c.createStatement()) {
-        s.execute("ALTER TABLE audit_events ENABLE TRIGGER USER");
+        s.execute("ALTER TABLE audit_entries ENABLE TRIGGER USER");
       }
       c.commit();
     }
