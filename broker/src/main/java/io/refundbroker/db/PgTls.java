@@ -3,7 +3,7 @@ package io.refundbroker.db;
 import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.config.DatabaseUrl.TlsMode;
 import io.vertx.core.net.ClientSSLOptions;
-import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 
@@ -11,7 +11,8 @@ import io.vertx.pgclient.SslMode;
  * Gives the reactive pool the TLS behaviour pgjdbc gives Flyway for the same URL: {@code
  * allow}/{@code prefer}/{@code require} encrypt without checking the certificate, {@code verify-ca}
  * checks that it chains to {@code sslrootcert}, {@code verify-full} also checks that it names the
- * host (the JDK's HTTPS rules: DNS or IP subject alternative names).
+ * host (the JDK's HTTPS rules: DNS or IP subject alternative names). A refused certificate is
+ * logged with its reason ({@link ExplainingTrustManager}).
  */
 final class PgTls {
   /** The JDK's endpoint identification by host name, as for HTTPS. */
@@ -21,7 +22,12 @@ final class PgTls {
 
   private PgTls() {}
 
-  /** Sets the SSL mode and, unless it is {@code disable}, the SSL options on {@code options}. */
+  /**
+   * Sets the SSL mode and, unless it is {@code disable}, the SSL options on {@code options}.
+   * Blocking for {@code verify-*} (reads {@code sslrootcert}).
+   *
+   * @throws IllegalStateException when {@code sslrootcert} cannot be loaded
+   */
   static void apply(DatabaseUrl url, PgConnectOptions options) {
     TlsMode mode = url.tlsMode();
     options.setSslMode(sslMode(mode));
@@ -31,7 +37,9 @@ final class PgTls {
     ClientSSLOptions ssl = new ClientSSLOptions();
     if (mode.verifiesCertificate()) {
       ssl.setTrustOptions(
-          new PemTrustOptions().addCertPath(url.rootCertificate().orElseThrow().toString()));
+          TrustOptions.wrap(
+              ExplainingTrustManager.of(
+                  url.rootCertificate().orElseThrow(), url.host() + ":" + url.port())));
       ssl.setHostnameVerificationAlgorithm(
           mode == TlsMode.VERIFY_FULL ? CHECK_HOST_NAME : NO_HOST_NAME_CHECK);
     } else {
