@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -77,7 +78,8 @@ public record DatabaseUrl(
   private static final String SSLROOTCERT = "sslrootcert";
 
   public DatabaseUrl {
-    parameters = Map.copyOf(parameters);
+    // in the order given, so the JDBC URL reads like the configured one
+    parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
   }
 
   /** The TLS mode ({@code sslmode}; {@link TlsMode#PREFER} when absent, as in pgjdbc). */

@@ -258,7 +258,8 @@ class BrokerConfigTest {
     assertThat(url.rootCertificate()).contains(ca);
     // the JDBC side reads the very same file (the space in its name encoded for the URL)
     String jdbc = url.jdbcUrl();
-    String written = jdbc.substring(jdbc.indexOf("sslrootcert=") + "sslrootcert=".length());
+    assertThat(jdbc).startsWith("jdbc:postgresql://db.example:5432/refunds?sslmode=verify-full&");
+    String written = jdbc.substring(jdbc.indexOf("&sslrootcert=") + "&sslrootcert=".length());
     assertThat(java.net.URLDecoder.decode(written, java.nio.charset.StandardCharsets.UTF_8))
         .isEqualTo(ca.toString());
     assertThat(
