@@ -29,12 +29,16 @@ class ServeCommandTest {
 
   @Test
   void plainHttpVaultOrVippsBeyondLoopbackExitsWithTwoNamingTheVariable() {
-    for (Map<String, String> env :
-        List.of(
-            Map.of("VIPPS_BASE_URL", "http://api.vipps.no"),
-            Map.of(
-                "VAULT_ADDR", "http://vault.example:8200",
-                "VAULT_TOKEN", "hvs.test"))) {
+    for (String variable : List.of("VIPPS_BASE_URL", "VAULT_ADDR")) {
+      // a second, unrelated problem keeps a build that would accept the URL from serving
+      Map<String, String> env =
+          Map.of(
+              variable,
+              "http://remote.example:8200",
+              "VAULT_TOKEN",
+              "hvs.test",
+              "BROKER_HTTP_PORT",
+              "http");
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       int code =
           ServeCommand.runUntilStopped(
@@ -42,9 +46,7 @@ class ServeCommandTest {
               new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
               new PrintStream(err, true, StandardCharsets.UTF_8));
       assertThat(code).isEqualTo(2);
-      assertThat(err.toString(StandardCharsets.UTF_8))
-          .contains(env.keySet().stream().filter(k -> !k.equals("VAULT_TOKEN")).findFirst().get())
-          .contains("must use https://");
+      assertThat(err.toString(StandardCharsets.UTF_8)).contains(variable + " must use https://");
     }
   }
 
