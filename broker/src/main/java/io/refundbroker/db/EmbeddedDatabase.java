@@ -91,8 +91,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private final int port;
   private final Secret superuserPassword;
   private final Secret appPassword;
+
+  /** Holds the data directory's lock file locked until {@link #close()}. */
   private final FileChannel lockChannel;
-  private final FileLock lock;
+
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread shutdownHook;
 
@@ -102,15 +104,13 @@ public final class EmbeddedDatabase implements AutoCloseable {
       int port,
       Secret superuserPassword,
       Secret appPassword,
-      FileChannel lockChannel,
-      FileLock lock) {
+      FileChannel lockChannel) {
     this.binaries = binaries;
     this.dataDir = dataDir;
     this.port = port;
     this.superuserPassword = superuserPassword;
     this.appPassword = appPassword;
     this.lockChannel = lockChannel;
-    this.lock = lock;
     this.shutdownHook = new Thread(this::close, "embedded-postgres-stop");
   }
 
@@ -132,7 +132,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
               dir.resolveSibling(dir.getFileName() + ".lock"),
               StandardOpenOption.CREATE,
               StandardOpenOption.WRITE);
-      FileLock lock = tryLock(lockChannel, dir);
+      lock(lockChannel, dir);
       boolean fresh = !Files.exists(dir.resolve("PG_VERSION"));
       LOG.atInfo()
           .setMessage(fresh ? "initialising embedded PostgreSQL" : "starting embedded PostgreSQL")
@@ -149,8 +149,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
               freePort(),
               PasswordFile.of(dir, SUPERUSER).read(),
               PasswordFile.of(dir, APP_USER).read(),
-              lockChannel,
-              lock);
+              lockChannel);
       db.startServer();
       try {
         db.ensureDatabase(DATABASE);
@@ -422,7 +421,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     }
   }
 
-  private static FileLock tryLock(FileChannel channel, Path dir) throws IOException {
+  private static void lock(FileChannel channel, Path dir) throws IOException {
     FileLock lock;
     try {
       lock = channel.tryLock();
@@ -433,7 +432,6 @@ public final class EmbeddedDatabase implements AutoCloseable {
       throw new IllegalStateException(
           "the embedded PostgreSQL in " + dir + " is in use by another broker process");
     }
-    return lock;
   }
 
   private static int freePort() throws IOException {

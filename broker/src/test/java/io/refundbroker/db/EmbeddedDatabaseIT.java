@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.config.Secret;
 import io.refundbroker.testing.Await;
+import io.refundbroker.testing.LogCapture;
 import io.refundbroker.testing.TestDatabase;
 import io.refundbroker.testing.TestPostgres;
 import io.vertx.core.Vertx;
@@ -89,36 +90,45 @@ class EmbeddedDatabaseIT {
     Path superuserFile = cluster.resolve("postgres.password");
     Path appFile = cluster.resolve("refund_broker.password");
 
-    String superuserPassword;
-    String appPassword;
-    try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
-      assertOwnerOnly(superuserFile);
-      assertOwnerOnly(appFile);
-      superuserPassword = Files.readString(superuserFile).strip();
-      appPassword = Files.readString(appFile).strip();
-      assertThat(superuserPassword).hasSizeGreaterThanOrEqualTo(40).isNotEqualTo(appPassword);
-      assertThat(Files.readString(cluster.resolve("pg_hba.conf"))).doesNotContain("trust");
-      execute(db.ownerUrl(EmbeddedDatabase.DATABASE), "CREATE TABLE kept (v text)");
-      execute(db.ownerUrl(EmbeddedDatabase.DATABASE), "INSERT INTO kept VALUES ('first start')");
-    }
+    try (LogCapture log = LogCapture.atTrace()) {
+      String superuserPassword;
+      String appPassword;
+      try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
+        assertOwnerOnly(superuserFile);
+        assertOwnerOnly(appFile);
+        superuserPassword = Files.readString(superuserFile).strip();
+        appPassword = Files.readString(appFile).strip();
+        assertThat(superuserPassword).hasSizeGreaterThanOrEqualTo(40).isNotEqualTo(appPassword);
+        assertThat(Files.readString(cluster.resolve("pg_hba.conf"))).doesNotContain("trust");
+        execute(db.ownerUrl(EmbeddedDatabase.DATABASE), "CREATE TABLE kept (v text)");
+        execute(db.ownerUrl(EmbeddedDatabase.DATABASE), "INSERT INTO kept VALUES ('first')");
+      }
 
-    try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
-      assertThat(Files.readString(superuserFile).strip()).isEqualTo(superuserPassword);
-      assertThat(Files.readString(appFile).strip()).isEqualTo(appPassword);
-      assertThat(db.appUrl("x").password().map(Secret::reveal)).contains(appPassword);
-      assertThat(query(db.ownerUrl(EmbeddedDatabase.DATABASE), "SELECT v FROM kept"))
-          .isEqualTo("first start");
-      assertRefused(db.ownerUrl("postgres"), Optional.empty());
-    }
+      try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
+        assertThat(Files.readString(superuserFile).strip()).isEqualTo(superuserPassword);
+        assertThat(Files.readString(appFile).strip()).isEqualTo(appPassword);
+        assertThat(db.appUrl("x").password().map(Secret::reveal)).contains(appPassword);
+        assertThat(query(db.ownerUrl(EmbeddedDatabase.DATABASE), "SELECT v FROM kept"))
+            .isEqualTo("first");
+        assertRefused(db.ownerUrl("postgres"), Optional.empty());
+      }
 
-    Files.setPosixFilePermissions(superuserFile, PosixFilePermissions.fromString("rw-r--r--"));
-    try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
-      assertOwnerOnly(superuserFile);
-      String replaced = Files.readString(superuserFile).strip();
-      assertThat(replaced).isNotEqualTo(superuserPassword);
-      assertRefused(db.ownerUrl("postgres"), Optional.of(superuserPassword));
-      assertThat(query(db.ownerUrl(EmbeddedDatabase.DATABASE), "SELECT v FROM kept"))
-          .isEqualTo("first start");
+      Files.setPosixFilePermissions(superuserFile, PosixFilePermissions.fromString("rw-r--r--"));
+      String replaced;
+      try (EmbeddedDatabase db = EmbeddedDatabase.start(cluster)) {
+        assertOwnerOnly(superuserFile);
+        replaced = Files.readString(superuserFile).strip();
+        assertThat(replaced).isNotEqualTo(superuserPassword);
+        assertRefused(db.ownerUrl("postgres"), Optional.of(superuserPassword));
+        assertThat(query(db.ownerUrl(EmbeddedDatabase.DATABASE), "SELECT v FROM kept"))
+            .isEqualTo("first");
+      }
+
+      // three starts, one password set in single-user mode: none reached a log line
+      assertThat(log.text()).contains("setting a new superuser password");
+      for (String password : List.of(superuserPassword, appPassword, replaced)) {
+        assertThat(log.text()).doesNotContain(password);
+      }
     }
   }
 
