@@ -25,8 +25,18 @@ path "refund-broker/data/salesunits/*" {
 #   update - write custom_metadata (rotated_by, rotated_at, validated_at, …) after a rotation;
 #            the data write above has always created the metadata by then, so "create" is not
 #            needed (and would let the broker set max_versions/cas_required on new keys)
+#   allowed_parameters - "update" on metadata/ would also accept max_versions, cas_required and
+#            delete_version_after, i.e. let the broker prune the key history it promises never
+#            to delete. Only custom_metadata (any value) may be sent: a write naming anything
+#            else is denied (403). Vault checks these against the request body's top-level
+#            fields; its documentation calls parameter constraints unsupported for KV v2, which
+#            concerns data/ (the secret sits nested under "data"), while a metadata/ write is
+#            flat - see vault-config/README.md. A read sends no parameters, so it is unaffected.
 path "refund-broker/metadata/salesunits/*" {
   capabilities = ["read", "update"]
+  allowed_parameters = {
+    "custom_metadata" = []
+  }
 }
 
 # The broker's own secrets, one per name (broker/<name>): the client-certificate CA's private key

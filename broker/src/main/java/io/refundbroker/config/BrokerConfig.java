@@ -237,8 +237,11 @@ public record BrokerConfig(
             systemHeader(env, "VIPPS_PLUGIN_VERSION", BuildInfo.version()),
             env.bool("VIPPS_TRACE_HTTP", false));
 
+    requireTlsBeyondLoopback(env, "VIPPS_BASE_URL", vipps.baseUrl());
+
     Optional<URI> vaultAddress =
         env.optional("VAULT_ADDR").map(raw -> env.httpUrl("VAULT_ADDR", "http://127.0.0.1:8200"));
+    vaultAddress.ifPresent(address -> requireTlsBeyondLoopback(env, "VAULT_ADDR", address));
     CredentialsBackend defaultBackend =
         vaultAddress.isPresent() ? CredentialsBackend.VAULT : CredentialsBackend.LOCAL;
     CredentialsConfig credentials =
@@ -411,6 +414,21 @@ public record BrokerConfig(
         || h.equals("::1")
         || h.equals("[::1]")
         || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+  }
+
+  /**
+   * Plain {@code http://} would carry tokens and store keys in clear text: it is allowed only to
+   * this machine (the sandbox, a Vault agent or a test double on loopback).
+   */
+  private static void requireTlsBeyondLoopback(Env env, String name, URI url) {
+    if ("http".equals(url.getScheme()) && !Loopback.isLoopback(url.getHost())) {
+      env.problem(
+          name,
+          "must use https:// (http:// is accepted only for a loopback host: localhost,"
+              + " 127.0.0.0/8 or [::1]; got host "
+              + url.getHost()
+              + ")");
+    }
   }
 
   private static Optional<DatabaseUrl> databaseUrl(Env env, String name) {

@@ -16,6 +16,8 @@ import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The credential feature, wired: the configured backend ({@code CREDENTIALS_BACKEND}), the cache in
@@ -23,6 +25,8 @@ import java.util.Optional;
  * builds one at start and closes it at stop.
  */
 public final class Credentials {
+  private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
+
   private final CredentialBackend backend;
   private final CredentialCache cache;
   private final CredentialInvalidations invalidations;
@@ -60,6 +64,7 @@ public final class Credentials {
     Future<CredentialBackend> opened;
     Optional<VaultSession> vault = Optional.empty();
     if (config.credentials().backend() == BrokerConfig.CredentialsBackend.VAULT) {
+      warnIfVaultIsNotVerified(config.vault());
       opened =
           VaultSession.start(vertx, config.vault())
               .map(
@@ -151,5 +156,18 @@ public final class Credentials {
 
   public Future<Void> close() {
     return Future.join(invalidations.close(), backend.close()).mapEmpty();
+  }
+
+  /** Said at every start, so a development setting cannot slip into production unnoticed. */
+  private static void warnIfVaultIsNotVerified(BrokerConfig.VaultConfig vault) {
+    if (vault.skipVerify()) {
+      LOG.atWarn()
+          .setMessage(
+              "VAULT_SKIP_VERIFY=true: Vault's TLS certificate and host name are not checked, so"
+                  + " whoever can intercept the connection receives the broker's Vault token and"
+                  + " every store's keys. For development only; set VAULT_CACERT instead")
+          .addKeyValue("vaultAddr", vault.address().map(Object::toString).orElse(""))
+          .log();
+    }
   }
 }

@@ -6,11 +6,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.SslMode;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Tuple;
-import java.util.Locale;
 
 /** The broker's run-time connection to PostgreSQL: a reactive pool built with {@link PgBuilder}. */
 public final class Database {
@@ -30,7 +28,8 @@ public final class Database {
   }
 
   /**
-   * Creates the pool. Connections are opened lazily.
+   * Creates the pool. Connections are opened lazily, with the URL's TLS settings ({@code sslmode},
+   * {@code sslrootcert}) applied as pgjdbc applies them to the migrations.
    *
    * @param schemaVersion the migration version this build expects (for readiness)
    */
@@ -47,10 +46,7 @@ public final class Database {
             .setReconnectAttempts(2)
             .setReconnectInterval(500);
     url.password().map(Secret::reveal).ifPresent(connect::setPassword);
-    String sslMode = url.parameters().get("sslmode");
-    if (sslMode != null) {
-      connect.setSslMode(SslMode.of(sslMode.toLowerCase(Locale.ROOT)));
-    }
+    PgTls.apply(url, connect);
     connect.getProperties().put("application_name", "refund-broker");
     PoolOptions options =
         new PoolOptions().setMaxSize(poolSize).setName("refund-broker").setMaxWaitQueueSize(10_000);

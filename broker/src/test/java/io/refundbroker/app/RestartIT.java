@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The run path with no configuration at all: embedded PostgreSQL under the data directory, ready,
- * and a second start on the same directory keeps the data of the first.
+ * The run path with no configuration at all: embedded PostgreSQL under the data directory
+ * (password-protected), ready, and a second start on the same directory keeps the data of the
+ * first.
  */
 class RestartIT {
   private final HttpClient http =
@@ -56,6 +57,16 @@ class RestartIT {
                           "{\"storeId\":\"bodo-1\",\"name\":\"Bodø\",\"msn\":\"4455\",\"chainId\":\"acme\"}")));
       assertThat(created.statusCode()).isEqualTo(201);
     }
+
+    // the embedded cluster the broker made: password files for its owner alone, no trust rule
+    Path cluster = dataDir.resolve("postgres");
+    for (String file : new String[] {"postgres.password", "refund_broker.password"}) {
+      assertThat(
+              PosixFilePermissions.toString(Files.getPosixFilePermissions(cluster.resolve(file))))
+          .as(file)
+          .isEqualTo("rw-------");
+    }
+    assertThat(Files.readString(cluster.resolve("pg_hba.conf"))).doesNotContain("trust");
 
     try (Launcher second = Launcher.start(config)) {
       assertThat(second.app().generatedAdminToken()).isEmpty();

@@ -3,14 +3,13 @@ package io.refundbroker.audit;
 import io.refundbroker.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
-import java.util.Properties;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -91,10 +90,7 @@ final class TrailStore {
   }
 
   private Connection connect() throws SQLException {
-    Properties props = new Properties();
-    props.setProperty("user", database.ownerUrl().user());
-    props.setProperty("reWriteBatchedInserts", "true");
-    return DriverManager.getConnection(database.ownerUrl().jdbcUrl(), props);
+    return TestDatabase.connect(database.ownerUrl(), Map.of("reWriteBatchedInserts", "true"));
   }
 
   private static void insertEvents(Connection c, List<ChainedEvent> events) throws SQLException {

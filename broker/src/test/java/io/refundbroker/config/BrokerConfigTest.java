@@ -3,11 +3,13 @@ package io.refundbroker.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BrokerConfigTest {
 
@@ -254,5 +256,108 @@ class BrokerConfigTest {
     assertThat(e.problems())
         .anySatisfy(
             p -> assertThat(p).startsWith("BROKER_MAX_CONCURRENT_UPLOADS ").contains("'many'"));
+  }
+
+  @Test
+  void plainHttpToVippsOrVaultIsRefusedUnlessTheHostIsLoopback() {
+    for (String url :
+        new String[] {
+          "http://api.vipps.no",
+          "http://10.0.0.5:8200",
+          "http://127.0.0.1.evil.example",
+          "http://localhost.evil.example",
+          "http://128.0.0.1",
+          "http://[::2]:8200",
+          "http://[fe80::1]"
+        }) {
+      assertThat(failure("VIPPS_BASE_URL", url).getMessage())
+          .as(url)
+          .contains("VIPPS_BASE_URL must use https://")
+          .contains("loopback");
+      assertThat(
+              failure("VAULT_ADDR", url, "VAULT_TOKEN", "hvs.test", "CREDENTIALS_BACKEND", "vault")
+                  .problems())
+          .as(url)
+          .singleElement()
+          .asString()
+          .startsWith("VAULT_ADDR must use https://");
+    }
+    for (String url :
+        new String[] {
+          "http://127.0.0.1:8090",
+          "http://127.200.3.4",
+          "http://localhost:8200",
+          "http://LOCALHOST",
+          "http://[::1]:8200",
+          "http://[0:0:0:0:0:0:0:1]",
+          "https://api.vipps.no",
+          "https://10.0.0.5:8200"
+        }) {
+      assertThat(parse("VIPPS_BASE_URL", url).vipps().baseUrl().toString()).isEqualTo(url);
+      assertThat(
+              parse("VAULT_ADDR", url, "VAULT_TOKEN", "hvs.test", "CREDENTIALS_BACKEND", "vault")
+                  .vault()
+                  .address())
+          .map(Object::toString)
+          .contains(url);
+    }
+  }
+
+  @Test
+  void databaseTlsSettingsAreCheckedAtStart(@TempDir Path dir) throws Exception {
+    String base = "postgresql://broker:pw@db.example:5432/refunds?";
+    assertThat(failure("DATABASE_URL", base + "sslmode=verify-ful").getMessage())
+        .contains("DATABASE_URL sslmode must be one of disable, allow, prefer, require");
+    assertThat(
+            failure("DATABASE_URL", base + "sslmode=verify-full&sslrootcert=" + dir.resolve("no"))
+                .getMessage())
+        .contains("DATABASE_URL sslmode=verify-full needs the CA")
+        .contains("not a readable file");
+    Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate");
+    assertThat(
+            failure("DATABASE_URL", base + "sslmode=verify-ca&sslrootcert=" + garbage).getMessage())
+        .contains("holds no PEM certificate");
+    assertThat(failure("DATABASE_URL", base + "sslcert=/etc/client.pem").getMessage())
+        .contains("DATABASE_URL parameter sslcert is not supported");
+    assertThat(failure("DATABASE_URL", base + "ssl=true").getMessage())
+        .contains("parameter ssl is not supported");
+
+    Path ca =
+        Files.writeString(
+            dir.resolve("my ca.pem"),
+            io.refundbroker.db.TestCertificates.authority("config test CA").certificatePem());
+    // a URL: the path's space is written %20
+    String caParameter = ca.toString().replace(" ", "%20");
+    assertThat(
+            failure("DATABASE_URL", base + "sslmode=require&sslrootcert=" + caParameter)
+                .getMessage())
+        .contains("sslrootcert is only used with sslmode=verify-ca or verify-full");
+    assertThat(
+            failure(
+                    "DATABASE_URL",
+                    base + "sslmode=disable",
+                    "DATABASE_MIGRATION_URL",
+                    base + "sslmode=bogus")
+                .problems())
+        .singleElement()
+        .asString()
+        .startsWith("DATABASE_MIGRATION_URL sslmode must be one of");
+
+    DatabaseUrl url =
+        parse("DATABASE_URL", base + "sslmode=verify-full&sslrootcert=" + caParameter)
+            .database()
+            .url()
+            .orElseThrow();
+    assertThat(url.tlsMode()).isEqualTo(DatabaseUrl.TlsMode.VERIFY_FULL);
+    assertThat(url.rootCertificate()).contains(ca);
+    // the JDBC side reads the very same file (the space in its name encoded for the URL)
+    String jdbc = url.jdbcUrl();
+    assertThat(jdbc).startsWith("jdbc:postgresql://db.example:5432/refunds?sslmode=verify-full&");
+    String written = jdbc.substring(jdbc.indexOf("&sslrootcert=") + "&sslrootcert=".length());
+    assertThat(java.net.URLDecoder.decode(written, java.nio.charset.StandardCharsets.UTF_8))
+        .isEqualTo(ca.toString());
+    assertThat(
+            parse("DATABASE_URL", base.replace("?", "")).database().url().orElseThrow().tlsMode())
+        .isEqualTo(DatabaseUrl.TlsMode.PREFER);
   }
 }

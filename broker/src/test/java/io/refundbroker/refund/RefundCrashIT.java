@@ -4,7 +4,6 @@ import static io.refundbroker.testing.RefundWorld.refundBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.auth.Tokens;
-import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
@@ -139,8 +138,8 @@ class RefundCrashIT {
 
   private Map<String, String> env(TestDatabase db, String adminToken, TestSandbox vipps) {
     Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", url(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", url(db.ownerUrl()));
+    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
+    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
     env.put("BROKER_DATA_DIR", dataDir.toString());
     env.put("BROKER_ADMIN_TOKEN", adminToken);
     env.put("CREDENTIALS_BACKEND", "local");
@@ -152,16 +151,5 @@ class RefundCrashIT {
     env.put("RECONCILER_INTERVAL", "200ms");
     env.put("BROKER_SHUTDOWN_GRACE", "2s");
     return env;
-  }
-
-  private static String url(DatabaseUrl url) {
-    return "postgresql://"
-        + url.user()
-        + "@"
-        + url.host()
-        + ":"
-        + url.port()
-        + "/"
-        + url.database();
   }
 }

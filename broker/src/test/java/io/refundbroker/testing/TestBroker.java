@@ -116,16 +116,7 @@ public final class TestBroker implements AutoCloseable {
       effective.put("BROKER_HTTP_INSTANCES", "1");
       effective.put("BROKER_SHUTDOWN_GRACE", "1s");
       effective.put("BROKER_DATA_DIR", tempDir().toString());
-      effective.put(
-          "DATABASE_URL",
-          "postgresql://"
-              + db.appUrl().user()
-              + "@"
-              + db.appUrl().host()
-              + ":"
-              + db.appUrl().port()
-              + "/"
-              + db.appUrl().database());
+      effective.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
       effective.put("DATABASE_POOL_SIZE", "8");
       effective.putAll(env);
       effective.put("BROKER_ADMIN_TOKEN", adminToken);

@@ -1,6 +1,8 @@
 package io.refundbroker.testing;
 
 import io.refundbroker.config.DatabaseUrl;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -9,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * A test's own database: {@link #appUrl()} connects as the broker's least-privilege role, {@link
@@ -19,12 +22,48 @@ public record TestDatabase(
 
   /** A JDBC connection as the application role (what the broker can do). */
   public Connection appConnection() throws SQLException {
-    return DriverManager.getConnection(appUrl.jdbcUrl(), appUrl.user(), null);
+    return connect(appUrl);
   }
 
   /** A JDBC connection as the owner (to inspect or to play the insider who tampers). */
   public Connection ownerConnection() throws SQLException {
-    return DriverManager.getConnection(ownerUrl.jdbcUrl(), ownerUrl.user(), null);
+    return connect(ownerUrl);
+  }
+
+  /** A JDBC connection to {@code url} with its user and password (and {@code extra} properties). */
+  public static Connection connect(DatabaseUrl url, Map<String, String> extra) throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", url.user());
+    url.password().ifPresent(p -> props.setProperty("password", p.reveal()));
+    props.putAll(extra);
+    return DriverManager.getConnection(url.jdbcUrl(), props);
+  }
+
+  /** A JDBC connection to {@code url} with its user and password. */
+  public static Connection connect(DatabaseUrl url) throws SQLException {
+    return connect(url, Map.of());
+  }
+
+  /**
+   * {@code url} as a {@code DATABASE_URL} value, password included (for a broker started from
+   * environment variables).
+   */
+  public static String environmentValue(DatabaseUrl url) {
+    StringBuilder value = new StringBuilder("postgresql://").append(encode(url.user()));
+    url.password().ifPresent(p -> value.append(':').append(encode(p.reveal())));
+    value.append('@').append(url.host()).append(':').append(url.port()).append('/');
+    value.append(encode(url.database()));
+    String separator = "?";
+    for (Map.Entry<String, String> parameter : url.parameters().entrySet()) {
+      value.append(separator).append(encode(parameter.getKey())).append('=');
+      value.append(encode(parameter.getValue()));
+      separator = "&";
+    }
+    return value.toString();
+  }
+
+  private static String encode(String part) {
+    return URLEncoder.encode(part, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   /** Runs a query as the owner and returns its rows as column→value maps. */

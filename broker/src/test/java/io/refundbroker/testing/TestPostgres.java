@@ -1,6 +1,5 @@
 package io.refundbroker.testing;
 
-import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.db.EmbeddedDatabase;
 import io.refundbroker.db.Migrations;
 import java.io.IOException;
@@ -8,16 +7,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One real PostgreSQL (embedded) per test JVM. The schema is migrated once into a template
- * database; every test class gets its own fresh copy ({@code CREATE DATABASE … TEMPLATE}), so tests
- * never see each other's rows and need no cleanup.
+ * One real PostgreSQL (embedded) per test JVM, started by the broker's own {@link EmbeddedDatabase}
+ * (so with the same durability settings and password authentication as production). The schema is
+ * migrated once into a template database; every test class gets its own fresh copy ({@code CREATE
+ * DATABASE … TEMPLATE}), so tests never see each other's rows and need no cleanup.
  */
 public final class TestPostgres {
   private static final String TEMPLATE = "rb_template";
@@ -35,6 +34,12 @@ public final class TestPostgres {
     return new TestDatabase(server.appUrl(name), server.ownerUrl(name), schemaVersion, name);
   }
 
+  /** The shared server (to inspect its settings and password files). */
+  public static synchronized EmbeddedDatabase server() {
+    start();
+    return server;
+  }
+
   /** The migration version in the template. */
   public static synchronized String schemaVersion() {
     start();
@@ -48,7 +53,7 @@ public final class TestPostgres {
     try {
       Path dir = Files.createTempDirectory("rb-test-pg");
       server = EmbeddedDatabase.start(dir.resolve("cluster"));
-      server.ensureDatabaseAndRole(TEMPLATE);
+      server.ensureDatabase(TEMPLATE);
       schemaVersion = Migrations.migrate(server.ownerUrl(TEMPLATE), EmbeddedDatabase.APP_USER);
       EmbeddedDatabase stopping = server;
       Runtime.getRuntime()
@@ -64,8 +69,7 @@ public final class TestPostgres {
   }
 
   private static void execute(String sql) {
-    DatabaseUrl owner = server.ownerUrl("postgres");
-    try (Connection c = DriverManager.getConnection(owner.jdbcUrl(), owner.user(), null);
+    try (Connection c = TestDatabase.connect(server.ownerUrl("postgres"));
         Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -58,6 +59,93 @@ class HclPolicyTest {
             "refund-broker/metadata/salesunits/")) {
       assertThat(broker.capabilities(path)).as(path).doesNotContain("delete", "list", "patch");
     }
+  }
+
+  @Test
+  void brokerPolicyWritesNothingButCustomMetadata() throws IOException {
+    HclPolicy.Acl broker = acl("broker");
+    String metadata = "refund-broker/metadata/salesunits/123456";
+    assertThat(broker.allows(metadata, "update", Map.of("custom_metadata", Map.of("a", "b"))))
+        .isTrue();
+    assertThat(broker.allows(metadata, "read", Map.of())).isTrue();
+    for (String setting : List.of("max_versions", "delete_version_after", "cas_required")) {
+      assertThat(broker.allows(metadata, "update", Map.of(setting, 1))).as(setting).isFalse();
+      assertThat(
+              broker.allows(metadata, "update", Map.of("custom_metadata", Map.of(), setting, "1")))
+          .as("custom_metadata with " + setting)
+          .isFalse();
+    }
+    // the data path carries no constraint: ?version=N reads and CAS writes pass
+    assertThat(
+            broker.allows("refund-broker/data/salesunits/123456", "read", Map.of("version", "3")))
+        .isTrue();
+    assertThat(
+            broker.allows(
+                "refund-broker/data/salesunits/123456",
+                "update",
+                Map.of("data", Map.of(), "options", Map.of("cas", 2))))
+        .isTrue();
+  }
+
+  @Test
+  void parameterConstraintsAreCheckedLikeVault() {
+    HclPolicy policy =
+        HclPolicy.parse(
+            "t",
+            """
+            path "kv/allowed" {
+              capabilities = ["create", "update", "read", "delete"]
+              allowed_parameters = {
+                "Name" = []
+                color = ["red", "gr*"]
+              }
+            }
+            path "kv/denied" {
+              capabilities = ["update"]
+              denied_parameters = { "secret" = [], "mode" = ["*-unsafe"] }
+            }
+            path "kv/required" {
+              capabilities = ["update"]
+              required_parameters = ["id"]
+              allowed_parameters = { "*" = [] }
+            }
+            path "kv/nothing" {
+              capabilities = ["update"]
+              denied_parameters = { "*" = [] }
+            }
+            """);
+    HclPolicy.Acl acl = new HclPolicy.Acl(List.of(policy), false);
+    assertThat(acl.allows("kv/allowed", "update", Map.of("name", "anything"))).isTrue();
+    assertThat(acl.allows("kv/allowed", "update", Map.of("color", "green"))).isTrue();
+    assertThat(acl.allows("kv/allowed", "update", Map.of("color", "red,grey"))).isTrue();
+    assertThat(acl.allows("kv/allowed", "update", Map.of("color", List.of("red", "blue"))))
+        .isFalse();
+    assertThat(acl.allows("kv/allowed", "update", Map.of("color", "blue"))).isFalse();
+    assertThat(acl.allows("kv/allowed", "update", Map.of("size", 1))).isFalse();
+    assertThat(acl.allows("kv/allowed", "update", Map.of())).isTrue();
+    // delete and list are not subject to parameter checks in Vault
+    assertThat(acl.allows("kv/allowed", "delete", Map.of("size", 1))).isTrue();
+    assertThat(acl.allows("kv/denied", "update", Map.of("secret", "x"))).isFalse();
+    assertThat(acl.allows("kv/denied", "update", Map.of("mode", "fast-unsafe"))).isFalse();
+    assertThat(acl.allows("kv/denied", "update", Map.of("mode", "safe", "other", 1))).isTrue();
+    assertThat(acl.allows("kv/required", "update", Map.of("other", 1))).isFalse();
+    assertThat(acl.allows("kv/required", "update", Map.of("id", 1, "other", 1))).isTrue();
+    assertThat(acl.allows("kv/nothing", "update", Map.of("a", 1))).isFalse();
+    assertThat(acl.allows("kv/nothing", "update", Map.of())).isTrue();
+
+    // identical patterns of two policies: constraints merge, an empty list (any value) wins
+    HclPolicy wider =
+        HclPolicy.parse(
+            "u",
+            """
+            path "kv/allowed" {
+              capabilities = ["update"]
+              allowed_parameters = { "color" = [] }
+            }
+            """);
+    HclPolicy.Acl merged = new HclPolicy.Acl(List.of(policy, wider), false);
+    assertThat(merged.allows("kv/allowed", "update", Map.of("color", "blue"))).isTrue();
+    assertThat(merged.allows("kv/allowed", "update", Map.of("size", 1))).isFalse();
   }
 
   @Test
@@ -117,8 +205,8 @@ class HclPolicyTest {
     assertThatThrownBy(
             () ->
                 HclPolicy.parse(
-                    "bad", "path \"a/*\" { capabilities = [\"read\"] allowed_parameters = {} }"))
-        .hasMessageContaining("allowed_parameters");
+                    "bad", "path \"a/*\" { capabilities = [\"read\"] min_wrapping_ttl = \"1s\" }"))
+        .hasMessageContaining("min_wrapping_ttl");
     assertThatThrownBy(() -> HclPolicy.parse("bad", "path \"a/*/b\" { capabilities = [] }"))
         .hasMessageContaining("only allowed at the end");
     assertThatThrownBy(() -> HclPolicy.parse("bad", "path \"a\" { capabilities = [\"write\"] }"))

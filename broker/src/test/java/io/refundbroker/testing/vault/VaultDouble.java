@@ -480,7 +480,7 @@ public final class VaultDouble implements AutoCloseable {
         new HclPolicy.Acl(
             token.policies().stream().map(policies::get).filter(p -> p != null).toList(),
             token.policies().contains("root"));
-    if (!acl.allows(path, capability)) {
+    if (!acl.allows(path, capability, parameters(method, query, body))) {
       return errors(403, PERMISSION_DENIED);
     }
     if (path.equals("auth/token/lookup-self") && method.equals("GET")) {
@@ -498,6 +498,25 @@ public final class VaultDouble implements AutoCloseable {
       return transit(method, path.substring(transitPrefix.length()), body);
     }
     return errors(404, "unsupported path");
+  }
+
+  /**
+   * The request's parameters as Vault's ACL sees them: a write's top-level body keys, a read's
+   * query parameters (without {@code list}).
+   */
+  private static Map<String, Object> parameters(
+      String method, Map<String, List<String>> query, JsonObject body) {
+    if (isWrite(method) || method.equals("PATCH")) {
+      return body == null ? Map.of() : body.getMap();
+    }
+    Map<String, Object> parameters = new LinkedHashMap<>();
+    query.forEach(
+        (name, values) -> {
+          if (!name.equals("list")) {
+            parameters.put(name, values.size() == 1 ? values.get(0) : List.copyOf(values));
+          }
+        });
+    return parameters;
   }
 
   /** The capability a request needs, with Vault's existence check for create vs update. */
