@@ -3,7 +3,6 @@ package io.refundbroker.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.auth.Tokens;
-import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.ChildBroker;
 import io.refundbroker.testing.ChildSetup;
@@ -126,23 +125,12 @@ class AuditSequencerCrashIT {
 
   private Map<String, String> env(TestDatabase db, String adminToken) {
     Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", url(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", url(db.ownerUrl()));
+    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
+    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
     env.put("BROKER_DATA_DIR", dataDir.toString());
     env.put("BROKER_ADMIN_TOKEN", adminToken);
     env.put("CREDENTIALS_BACKEND", "local");
     env.put("BROKER_SHUTDOWN_GRACE", "2s");
     return env;
-  }
-
-  private static String url(DatabaseUrl url) {
-    return "postgresql://"
-        + url.user()
-        + "@"
-        + url.host()
-        + ":"
-        + url.port()
-        + "/"
-        + url.database();
   }
 }

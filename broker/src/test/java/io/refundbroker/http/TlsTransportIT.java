@@ -2,7 +2,6 @@ package io.refundbroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.ChildBroker;
 import io.refundbroker.testing.HttpResult;
@@ -138,8 +137,8 @@ class TlsTransportIT {
     TestDatabase db = TestPostgres.newDatabase();
     Path dataDir = Files.createDirectories(dir.resolve("data"));
     Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", url(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", url(db.ownerUrl()));
+    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
+    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
     env.put("BROKER_DATA_DIR", dataDir.toString());
     env.put("CREDENTIALS_BACKEND", "local");
     env.put("BROKER_TLS_CERT", certFile.toString());
@@ -314,16 +313,5 @@ class TlsTransportIT {
   private static void u24(ByteArrayOutputStream out, int value) {
     out.write((value >> 16) & 0xff);
     u16(out, value & 0xffff);
-  }
-
-  private static String url(DatabaseUrl url) {
-    return "postgresql://"
-        + url.user()
-        + "@"
-        + url.host()
-        + ":"
-        + url.port()
-        + "/"
-        + url.database();
   }
 }
