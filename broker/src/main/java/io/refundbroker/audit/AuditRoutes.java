@@ -2,9 +2,9 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.AuditService.Clearing;
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
-import io.refundbroker.auth.Caller;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Callers;
 import io.refundbroker.http.Responses;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -73,12 +73,12 @@ public final class AuditRoutes {
           Csv.CONTENT_TYPE,
           "refunds.csv",
           Csv.line(RefundLogEntry.CSV_HEADER),
-          sink -> audit.exportRefunds(Caller.of(ctx), query, sink),
+          sink -> audit.exportRefunds(Callers.of(ctx), query, sink),
           entry -> Csv.line(entry.csvCells()));
       return;
     }
     audit
-        .refunds(Caller.of(ctx), query)
+        .refunds(Callers.of(ctx), query)
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -104,12 +104,12 @@ public final class AuditRoutes {
           JSONL,
           "audit-events.jsonl",
           "",
-          sink -> audit.exportEvents(Caller.of(ctx), afterSeq, limit, sink),
+          sink -> audit.exportEvents(Callers.of(ctx), afterSeq, limit, sink),
           event -> event.toJson().encode() + "\n");
       return;
     }
     audit
-        .events(Caller.of(ctx), afterSeq, pageLimit(request))
+        .events(Callers.of(ctx), afterSeq, pageLimit(request))
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -129,12 +129,12 @@ public final class AuditRoutes {
           JSONL,
           "audit-checkpoints.jsonl",
           "",
-          sink -> audit.exportCheckpoints(Caller.of(ctx), afterSeq, sink),
+          sink -> audit.exportCheckpoints(Callers.of(ctx), afterSeq, sink),
           checkpoint -> checkpoint.toJson().encode() + "\n");
       return;
     }
     audit
-        .checkpoints(Caller.of(ctx), afterSeq, pageLimit(request))
+        .checkpoints(Callers.of(ctx), afterSeq, pageLimit(request))
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -147,7 +147,7 @@ public final class AuditRoutes {
 
   private void publicKey(RoutingContext ctx) {
     audit
-        .publicKey(Caller.of(ctx))
+        .publicKey(Callers.of(ctx))
         .onSuccess(
             key ->
                 ctx.response()
@@ -160,7 +160,7 @@ public final class AuditRoutes {
 
   private void publicKeys(RoutingContext ctx) {
     audit
-        .publicKeys(Caller.of(ctx))
+        .publicKeys(Callers.of(ctx))
         .onSuccess(
             keys -> {
               JsonArray items = new JsonArray();
@@ -172,7 +172,7 @@ public final class AuditRoutes {
 
   private void verify(RoutingContext ctx) {
     audit
-        .verify(Caller.of(ctx))
+        .verify(Callers.of(ctx))
         .onSuccess(result -> Responses.ok(ctx, result.toJson()))
         .onFailure(ctx::fail);
   }
@@ -180,7 +180,7 @@ public final class AuditRoutes {
   private void acknowledgeForgery(RoutingContext ctx) {
     JsonObject body = Api.validated(ctx).getBody().getJsonObject();
     audit
-        .acknowledgeForgery(Caller.of(ctx), body.getLong("seq"), body.getString("reason"))
+        .acknowledgeForgery(Callers.of(ctx), body.getLong("seq"), body.getString("reason"))
         .onSuccess(
             acknowledged ->
                 Responses.json(
@@ -201,7 +201,7 @@ public final class AuditRoutes {
     YearMonth month = YearMonth.parse(request.getQuery().get("month").getString());
     Format format = format(ctx, Format.CSV);
     audit
-        .clearing(Caller.of(ctx), chainId, month, format == Format.CSV ? "csv" : "json")
+        .clearing(Callers.of(ctx), chainId, month, format == Format.CSV ? "csv" : "json")
         .onSuccess(
             statement -> {
               if (format == Format.CSV) {

@@ -1,8 +1,9 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
@@ -87,7 +88,8 @@ public final class AuditService {
 
   /** One page of the refund log; audited. */
   public Future<RefundPage> refunds(Caller caller, RefundQuery query) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             refunds
                 .page(tx, query)
@@ -122,8 +124,8 @@ public final class AuditService {
   public Future<Long> exportRefunds(
       Caller caller, RefundQuery query, Function<List<RefundLogEntry>, Future<Void>> sink) {
     JsonObject details = read("refunds", "csv").put("filters", query.filters());
-    return pool.withTransaction(tx -> audited(tx, caller, "refunds", query.chainId(), details))
-        .compose(event -> pool.withTransaction(tx -> refunds.stream(tx, query, BATCH, sink)));
+    return Transactions.run(pool, tx -> audited(tx, caller, "refunds", query.chainId(), details))
+        .compose(event -> Transactions.run(pool, tx -> refunds.stream(tx, query, BATCH, sink)));
   }
 
   /** Events after {@code afterSeq}, at most {@code limit}; audited. */
@@ -148,7 +150,8 @@ public final class AuditService {
       int limit,
       Function<SqlConnection, Future<List<T>>> fetch,
       ToLongFunction<T> seq) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             fetch
                 .apply(tx)
@@ -180,7 +183,7 @@ public final class AuditService {
         .head(pool)
         .compose(
             head ->
-                pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
+                Transactions.run(pool, tx -> audited(tx, caller, "events", null, details))
                     .compose(event -> streamEvents(afterSeq, head.seq(), max, sink)));
   }
 
@@ -245,7 +248,7 @@ public final class AuditService {
   public Future<Long> exportCheckpoints(
       Caller caller, long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
     JsonObject details = read("checkpoints", "jsonl").put("afterSeq", afterSeq);
-    return pool.withTransaction(tx -> audited(tx, caller, "checkpoints", null, details))
+    return Transactions.run(pool, tx -> audited(tx, caller, "checkpoints", null, details))
         .compose(event -> streamCheckpoints(afterSeq, sink));
   }
 
@@ -267,7 +270,8 @@ public final class AuditService {
         .currentKey()
         .compose(
             key ->
-                pool.withTransaction(
+                Transactions.run(
+                        pool,
                         tx ->
                             audited(
                                 tx,
@@ -317,7 +321,8 @@ public final class AuditService {
         .publicKeys()
         .compose(
             keys ->
-                pool.withTransaction(
+                Transactions.run(
+                    pool,
                     tx ->
                         trail
                             .keyUsage(tx)
@@ -486,7 +491,7 @@ public final class AuditService {
             null,
             result.valid() ? "SUCCESS" : result.unverifiable() ? "UNVERIFIED" : "INVALID",
             details);
-    return pool.withTransaction(tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
+    return Transactions.run(pool, tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
         .map(appended -> result);
   }
 
@@ -506,7 +511,8 @@ public final class AuditService {
    *     cannot account for that)
    */
   public Future<Acknowledged> acknowledgeForgery(Caller caller, long seq, String reason) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             trail
                 .eventsAfter(tx, seq - 1, seq, 1)
@@ -576,7 +582,8 @@ public final class AuditService {
    */
   public Future<Clearing> clearing(Caller caller, String chainId, YearMonth month, String format) {
     Clearing empty = new Clearing(chainId, month, List.of());
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             refunds
                 .chainExists(tx, chainId)

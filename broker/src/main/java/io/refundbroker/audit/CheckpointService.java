@@ -2,6 +2,7 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.AuditTrailRepository.Anchor;
 import io.refundbroker.audit.AuditTrailRepository.CheckpointState;
+import io.refundbroker.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Pool;
@@ -116,7 +117,8 @@ public final class CheckpointService {
   }
 
   private Future<Optional<Checkpoint>> make(boolean force) {
-    return pool.withTransaction(
+    return Transactions.run(
+            pool,
             tx ->
                 trail
                     .tryLockCheckpoints(tx)

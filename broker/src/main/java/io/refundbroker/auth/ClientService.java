@@ -1,14 +1,18 @@
 package io.refundbroker.auth;
 
-import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.auth.certificate.CertificateAuthority;
 import io.refundbroker.auth.certificate.CertificateRequest;
 import io.refundbroker.auth.certificate.ClientCa;
 import io.refundbroker.auth.certificate.IssuedCertificate;
+import io.refundbroker.caller.Actor;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.caller.Role;
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -71,7 +75,8 @@ public final class ClientService {
     }
     String token = Tokens.newToken();
     String clientId = Tokens.newClientId();
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             chainOf(tx, storeId)
                 .compose(
@@ -124,7 +129,8 @@ public final class ClientService {
                     .check(csrPem)
                     .compose(
                         request ->
-                            pool.withTransaction(
+                            Transactions.run(
+                                pool,
                                 tx ->
                                     recordEnrolment(
                                         tx, caller, name, role, storeId, authority, request))));
@@ -181,7 +187,8 @@ public final class ClientService {
    *     leave no active admin
    */
   public Future<Void> revoke(Caller caller, String clientId) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             clients
                 .lockClients(tx)
@@ -231,7 +238,8 @@ public final class ClientService {
    */
   public Future<Optional<String>> bootstrapAdmin(
       Optional<Secret> configured, Function<String, Future<Void>> deliver) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             clients
                 .lockClients(tx)

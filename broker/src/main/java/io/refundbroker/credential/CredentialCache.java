@@ -1,6 +1,6 @@
 package io.refundbroker.credential;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Clock;

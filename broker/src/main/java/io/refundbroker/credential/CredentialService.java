@@ -2,8 +2,9 @@ package io.refundbroker.credential;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
@@ -204,7 +205,8 @@ public final class CredentialService {
       Caller caller, Store store, String action, int cas, KeySet keys, RotationInfo info) {
     String msn = store.msn();
     boolean[] written = {false};
-    return pool.withTransaction(
+    return Transactions.run(
+            pool,
             tx ->
                 backend
                     .write(tx, msn, keys, cas, info)

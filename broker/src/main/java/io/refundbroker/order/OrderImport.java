@@ -2,8 +2,9 @@ package io.refundbroker.order;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreRepository;
@@ -106,7 +107,8 @@ public final class OrderImport {
                 }
               }
               int dataRows = rows;
-              return pool.withTransaction(tx -> write(tx, caller, csv, dataRows, valid, rejected));
+              return Transactions.run(
+                  pool, tx -> write(tx, caller, csv, dataRows, valid, rejected));
             });
   }
 

@@ -2,9 +2,10 @@ package io.refundbroker.order;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.auth.Principal;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.store.Store;
 import io.refundbroker.vipps.PaymentSnapshot;
@@ -73,7 +74,8 @@ public final class OrderService {
     Order draft =
         new Order(
             storeId, orderId, amount, captured, "REGISTERED", caller.principal().clientId(), null);
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             resolver
                 .checkNotReserved(tx, caller.principal().chainId(), storeId, orderId)

@@ -1,6 +1,6 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.audit.Actor;
+import io.refundbroker.caller.Actor;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.StoreCredentials;

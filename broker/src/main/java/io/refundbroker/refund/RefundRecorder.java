@@ -1,8 +1,9 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.caller.Actor;
+import io.refundbroker.db.Transactions;
 import io.refundbroker.vipps.RefundOutcome;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -52,7 +53,7 @@ public final class RefundRecorder {
    */
   public Future<Refund> record(
       UUID refundId, RefundOutcome outcome, Actor actor, String requestId) {
-    return pool.withTransaction(tx -> recordIn(tx, refundId, outcome, actor, requestId));
+    return Transactions.run(pool, tx -> recordIn(tx, refundId, outcome, actor, requestId));
   }
 
   private Future<Refund> recordIn(

@@ -3,13 +3,13 @@ package io.refundbroker.refund;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.CanonicalJson;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.auth.Principal;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.db.SqlErrors;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.Order;
@@ -25,7 +25,6 @@ import io.refundbroker.vipps.RefundCall;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +56,6 @@ import org.slf4j.LoggerFactory;
 public final class RefundService {
   private static final Logger LOG = LoggerFactory.getLogger(RefundService.class);
   static final String OPERATION = "refund";
-  private static final String IDEMPOTENCY_PKEY = "idempotency_records_pkey";
 
   private final Pool pool;
   private final StoreRepository stores;
@@ -212,9 +210,7 @@ public final class RefundService {
   /** A concurrent request claimed the same key first: answer as a replay would. */
   private Future<Reply> raced(
       Throwable failure, Principal principal, String idempotencyKey, byte[] fingerprint) {
-    if (failure instanceof PgException pg
-        && SqlErrors.UNIQUE_VIOLATION.equals(pg.getSqlState())
-        && IDEMPOTENCY_PKEY.equals(pg.getConstraint())) {
+    if (failure instanceof IdempotencyRepository.KeyTaken) {
       return idempotency
           .find(pool, principal.clientId(), idempotencyKey)
           .compose(existing -> replay(existing, fingerprint));
@@ -287,7 +283,8 @@ public final class RefundService {
     String orderId = prepared.resolved().orderId();
     Instant now = clock.instant();
     UUID refundId = UUID.randomUUID();
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             ensureOrder(tx, prepared)
                 .compose(v -> checkNoneFrozen(tx, prepared.requesting(), origin))

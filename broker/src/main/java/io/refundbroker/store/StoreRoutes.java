@@ -1,7 +1,7 @@
 package io.refundbroker.store;
 
-import io.refundbroker.auth.Caller;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Callers;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +27,7 @@ public final class StoreRoutes {
   private void createStore(RoutingContext ctx) {
     JsonObject body = Api.validated(ctx).getBody().getJsonObject();
     stores
-        .create(Caller.of(ctx), body)
+        .create(Callers.of(ctx), body)
         .onSuccess(store -> Responses.created(ctx, location(store), store.toJson()))
         .onFailure(ctx::fail);
   }
@@ -56,7 +56,7 @@ public final class StoreRoutes {
   private void updateStore(RoutingContext ctx) {
     ValidatedRequest request = Api.validated(ctx);
     stores
-        .update(Caller.of(ctx), storeId(request), request.getBody().getJsonObject())
+        .update(Callers.of(ctx), storeId(request), request.getBody().getJsonObject())
         .onSuccess(store -> Responses.ok(ctx, store.toJson()))
         .onFailure(ctx::fail);
   }

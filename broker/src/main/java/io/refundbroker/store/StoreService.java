@@ -2,8 +2,9 @@ package io.refundbroker.store;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -43,7 +44,8 @@ public final class StoreService {
             false,
             null,
             null);
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             stores
                 .ensureChain(tx, draft.chainId())
@@ -85,7 +87,8 @@ public final class StoreService {
    * @return the updated store; fails with 404 {@code STORE_NOT_FOUND}
    */
   public Future<Store> update(Caller caller, String storeId, JsonObject patch) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             stores
                 .findForUpdate(tx, storeId)

@@ -3,7 +3,7 @@ package io.refundbroker.credential;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.testing.MutableClock;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

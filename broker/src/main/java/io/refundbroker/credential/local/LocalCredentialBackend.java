@@ -9,7 +9,7 @@ import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.db.SqlErrors;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -154,7 +154,7 @@ public final class LocalCredentialBackend implements CredentialBackend {
         .execute(p)
         .recover(
             failure ->
-                SqlErrors.is(failure, SqlErrors.UNIQUE_VIOLATION)
+                SqlErrors.isUniqueViolation(failure, null)
                     ? Future.failedFuture(CredentialProblems.conflict(msn))
                     : Future.failedFuture(failure))
         .compose(

@@ -13,7 +13,7 @@ import io.refundbroker.credential.CredentialVersion;
 import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;

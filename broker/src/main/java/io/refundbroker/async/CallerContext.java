@@ -1,4 +1,4 @@
-package io.refundbroker.vipps;
+package io.refundbroker.async;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -12,7 +12,7 @@ import io.vertx.core.Vertx;
  * futures returns them through {@link #completeOn} so each caller's continuation runs on its own
  * context.
  */
-final class CallerContext {
+public final class CallerContext {
   private CallerContext() {}
 
   /**
@@ -21,7 +21,7 @@ final class CallerContext {
    * @return {@code shared} itself when it is already complete or there is no current context, else
    *     a future of the caller's context that completes like {@code shared}
    */
-  static <T> Future<T> completeOn(Future<T> shared) {
+  public static <T> Future<T> completeOn(Future<T> shared) {
     Context context = Vertx.currentContext();
     if (context == null || shared.isComplete()) {
       return shared;
