@@ -12,9 +12,9 @@ import io.refundbroker.audit.AuditSequencerVerticle;
 import io.refundbroker.audit.AuditService;
 import io.refundbroker.audit.AuditTrailRepository;
 import io.refundbroker.audit.CheckpointService;
-import io.refundbroker.audit.CheckpointSigner;
 import io.refundbroker.audit.CheckpointVerticle;
 import io.refundbroker.audit.RefundLogRepository;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.auth.CallerRoutes;
 import io.refundbroker.auth.ClientAuthenticator;
@@ -169,7 +169,15 @@ public final class BrokerApp {
                     .compose(AuditMac::fromSecret));
     AuditLog audit = new AuditLog(clock, macKey);
     StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
-    return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
+    return Credentials.start(
+            vertx,
+            config,
+            database,
+            CredentialBackends.open(vertx, config, database),
+            audit,
+            stores,
+            vipps,
+            clock)
         .compose(
             credentials ->
                 firstLoad(macKey, secrets, credentials)

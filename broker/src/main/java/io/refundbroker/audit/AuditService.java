@@ -1,6 +1,8 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
+import io.refundbroker.audit.signing.CheckpointKey;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.caller.Caller;
 import io.refundbroker.db.Transactions;
 import io.refundbroker.error.ProblemException;

@@ -2,6 +2,7 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.AuditTrailRepository.Anchor;
 import io.refundbroker.audit.AuditTrailRepository.CheckpointState;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;

@@ -1,8 +1,10 @@
 package io.refundbroker.credential;
 
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -109,4 +111,9 @@ public interface CredentialBackend {
 
   /** Releases threads, timers and connections. */
   Future<Void> close();
+
+  /** A checkpoint signer whose key this backend keeps (Vault Transit), if it has one. */
+  default Optional<CheckpointSigner> checkpointSigner() {
+    return Optional.empty();
+  }
 }

@@ -2,11 +2,8 @@ package io.refundbroker.credential;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.audit.CheckpointSigner;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
-import io.refundbroker.credential.local.LocalCredentialBackend;
-import io.refundbroker.credential.vault.VaultCredentialBackend;
-import io.refundbroker.credential.vault.VaultSession;
 import io.refundbroker.db.Database;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.StoreService;
@@ -47,7 +44,8 @@ public final class Credentials {
   }
 
   /**
-   * Opens the backend, starts the invalidation listener and builds the service.
+   * Starts the invalidation listener and builds the service on the backend {@code opened} (which
+   * {@code app} chose: {@code CREDENTIALS_BACKEND}).
    *
    * @param vipps proves rotated keys and forgets access tokens after a change
    * @return fails when the backend cannot be opened (unusable key file or TLS settings); a Vault
@@ -57,24 +55,11 @@ public final class Credentials {
       Vertx vertx,
       BrokerConfig config,
       Database database,
+      Future<CredentialBackend> opened,
       AuditLog audit,
       StoreService stores,
       VippsGateway vipps,
       Clock clock) {
-    Future<CredentialBackend> opened;
-    Optional<VaultSession> vault = Optional.empty();
-    if (config.credentials().backend() == BrokerConfig.CredentialsBackend.VAULT) {
-      warnIfVaultIsNotVerified(config.vault());
-      opened =
-          VaultSession.start(vertx, config.vault())
-              .map(
-                  session ->
-                      (CredentialBackend) new VaultCredentialBackend(session, config.vault()));
-    } else {
-      opened =
-          LocalCredentialBackend.open(vertx, database.pool(), config.credentials().localKeyFile())
-              .map(local -> (CredentialBackend) local);
-    }
     return opened.compose(
         backend -> {
           CredentialCache cache =
@@ -102,9 +87,7 @@ public final class Credentials {
                               vipps,
                               audit,
                               clock),
-                          backend instanceof VaultCredentialBackend v
-                              ? Optional.of(v.transitSigner())
-                              : Optional.empty()));
+                          backend.checkpointSigner()));
         });
   }
 
@@ -156,18 +139,5 @@ public final class Credentials {
 
   public Future<Void> close() {
     return Future.join(invalidations.close(), backend.close()).mapEmpty();
-  }
-
-  /** Said at every start, so a development setting cannot slip into production unnoticed. */
-  private static void warnIfVaultIsNotVerified(BrokerConfig.VaultConfig vault) {
-    if (vault.skipVerify()) {
-      LOG.atWarn()
-          .setMessage(
-              "VAULT_SKIP_VERIFY=true: Vault's TLS certificate and host name are not checked, so"
-                  + " whoever can intercept the connection receives the broker's Vault token and"
-                  + " every store's keys. For development only; set VAULT_CACERT instead")
-          .addKeyValue("vaultAddr", vault.address().map(Object::toString).orElse(""))
-          .log();
-    }
   }
 }

@@ -4,6 +4,7 @@ import io.github.jopenlibs.vault.api.WriteOptions;
 import io.github.jopenlibs.vault.json.JsonObject;
 import io.github.jopenlibs.vault.json.JsonValue;
 import io.github.jopenlibs.vault.response.LogicalResponse;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.CredentialBackend;
@@ -56,6 +57,11 @@ public final class VaultCredentialBackend implements CredentialBackend {
   }
 
   /** A checkpoint signer on the same session ({@code VAULT_TRANSIT_MOUNT}/{@code _KEY}). */
+  @Override
+  public Optional<CheckpointSigner> checkpointSigner() {
+    return Optional.of(transitSigner());
+  }
+
   public VaultTransitSigner transitSigner() {
     return new VaultTransitSigner(session, config.transitMount(), config.transitKey());
   }

@@ -3,8 +3,6 @@ package io.refundbroker.audit.signing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.refundbroker.audit.CheckpointKey;
-import io.refundbroker.audit.CheckpointSignature;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.Pem;
 import io.vertx.core.Vertx;
