@@ -54,6 +54,7 @@ import io.refundbroker.refund.RefundRecorder;
 import io.refundbroker.refund.RefundRepository;
 import io.refundbroker.refund.RefundRoutes;
 import io.refundbroker.refund.RefundService;
+import io.refundbroker.refund.Refundable;
 import io.refundbroker.store.StoreRepository;
 import io.refundbroker.store.StoreRoutes;
 import io.refundbroker.store.StoreService;
@@ -642,7 +643,15 @@ public final class BrokerApp {
               pool, new ClientRepository(), audit, clientCa, config.tls().clientCertValidity());
       this.stores = stores;
       this.orders =
-          new OrderService(pool, orderRepository, resolver, payments, lookups, audit, clock);
+          new OrderService(
+              pool,
+              orderRepository,
+              new Refundable(refundRepository),
+              resolver,
+              payments,
+              lookups,
+              audit,
+              clock);
       this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
       this.refunds =
           new RefundService(

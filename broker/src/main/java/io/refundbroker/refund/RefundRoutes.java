@@ -47,11 +47,11 @@ public final class RefundRoutes {
       ctx.response().putHeader("Idempotent-Replayed", "true");
     }
     if (refund.status() == RefundStatus.FAILED) {
-      ctx.fail(RefundReplies.problem(refund));
+      ctx.fail(RefundTransitions.problem(refund));
       return;
     }
     ctx.response().putHeader("Location", "/v1/refunds/" + refund.refundId());
-    Responses.json(ctx, RefundReplies.status(refund), refund.toJson());
+    Responses.json(ctx, RefundTransitions.status(refund), refund.toJson());
   }
 
   private void getRefund(RoutingContext ctx) {

@@ -10,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 import java.util.Objects;
 
@@ -50,20 +51,12 @@ public final class StoreService {
             stores
                 .ensureChain(tx, draft.chainId())
                 .compose(v -> stores.insert(tx, draft))
-                .compose(
-                    store ->
-                        audit
-                            .append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                AuditEvent.success(
-                                    "store.created",
-                                    "store",
-                                    store.storeId(),
-                                    store.chainId(),
-                                    settings(store)))
-                            .map(event -> store)));
+                .compose(store -> audit.record(tx, caller, created(store), store)));
+  }
+
+  private static AuditEvent created(Store store) {
+    return AuditEvent.success(
+        "store.created", "store", store.storeId(), store.chainId(), settings(store));
   }
 
   /** The store; fails with 404 {@code STORE_NOT_FOUND}. */
@@ -93,30 +86,30 @@ public final class StoreService {
             stores
                 .findForUpdate(tx, storeId)
                 .compose(store -> found(store, storeId))
-                .compose(
-                    before -> {
-                      Store after = applyPatch(before, patch);
-                      JsonObject changes = changes(before, after);
-                      if (changes.isEmpty()) {
-                        return Future.succeededFuture(before);
-                      }
-                      return stores
-                          .update(tx, after)
-                          .compose(
-                              updated ->
-                                  audit
-                                      .append(
-                                          tx,
-                                          caller.actor(),
-                                          caller.requestId(),
-                                          AuditEvent.success(
-                                              action(changes),
-                                              "store",
-                                              storeId,
-                                              updated.chainId(),
-                                              new JsonObject().put("changes", changes)))
-                                      .map(event -> updated));
-                    }));
+                .compose(before -> patch(tx, caller, before, patch)));
+  }
+
+  /** Writes and audits what the patch changes; a patch that changes nothing writes nothing. */
+  private Future<Store> patch(SqlConnection tx, Caller caller, Store before, JsonObject patch) {
+    Store after = applyPatch(before, patch);
+    JsonObject changes = changes(before, after);
+    if (changes.isEmpty()) {
+      return Future.succeededFuture(before);
+    }
+    return stores
+        .update(tx, after)
+        .compose(
+            updated ->
+                audit.record(
+                    tx,
+                    caller,
+                    AuditEvent.success(
+                        action(changes),
+                        "store",
+                        updated.storeId(),
+                        updated.chainId(),
+                        new JsonObject().put("changes", changes)),
+                    updated));
   }
 
   private static Future<Store> found(Store store, String storeId) {
