@@ -5,41 +5,46 @@ import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.db.Database;
+import io.refundbroker.http.Api;
+import io.refundbroker.http.Feature;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The credential feature, wired: the configured backend ({@code CREDENTIALS_BACKEND}), the cache in
- * front of it, the cross-instance invalidation listener and the admin service. {@code BrokerApp}
- * builds one at start and closes it at stop.
+ * front of it, the cross-instance invalidation listener, the admin service and its routes, and the
+ * key ages. {@code BrokerApp} builds one at start and closes it at stop.
  */
-public final class Credentials {
+public final class Credentials implements Feature {
   private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
 
   private final CredentialBackend backend;
   private final CredentialCache cache;
   private final CredentialInvalidations invalidations;
   private final CredentialService service;
+  private final CredentialAges ages;
   private final Optional<CheckpointSigner> transitSigner;
 
   private Credentials(
       CredentialBackend backend,
       CredentialCache cache,
       CredentialInvalidations invalidations,
+      CredentialAges ages,
       CredentialService service,
       Optional<CheckpointSigner> transitSigner) {
     this.backend = backend;
     this.cache = cache;
     this.invalidations = invalidations;
     this.service = service;
+    this.ages = ages;
+    ages.refresh();
     this.transitSigner = transitSigner;
   }
 
@@ -59,6 +64,7 @@ public final class Credentials {
       AuditLog audit,
       StoreService stores,
       VippsGateway vipps,
+      MeterRegistry registry,
       Clock clock) {
     return opened.compose(
         backend -> {
@@ -78,6 +84,8 @@ public final class Credentials {
                           backend,
                           cache,
                           listener,
+                          new CredentialAges(
+                              stores, backend, registry, clock, config.credentials().maxAge()),
                           new CredentialService(
                               database.pool(),
                               stores,
@@ -100,17 +108,15 @@ public final class Credentials {
     return service;
   }
 
-  public CredentialRoutes routes() {
-    return new CredentialRoutes(service);
+  /** The age of every store's current keys, for admins and as Prometheus gauges. */
+  public CredentialAges ages() {
+    return ages;
   }
 
-  /**
-   * The age of every store's current keys, for admins and as Prometheus gauges in {@code registry};
-   * {@code maxAge} is {@code CREDENTIALS_MAX_AGE}.
-   */
-  public CredentialAges ages(
-      StoreService stores, MeterRegistry registry, Clock clock, Duration maxAge) {
-    return new CredentialAges(stores, backend, registry, clock, maxAge);
+  @Override
+  public void mount(Api api) {
+    new CredentialRoutes(service).mount(api);
+    new CredentialAgeRoutes(ages).mount(api);
   }
 
   /** The broker's own secrets (CA key, audit MAC key), kept by the configured backend. */
