@@ -6,11 +6,13 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 
 /**
- * Brings a shared future's completion back to the caller's own Vert.x context. A future that
- * several callers share (one token fetch, one payment read) completes on the thread of whichever
- * call started it, which may be another verticle's event loop; every cache that hands out shared
- * futures returns them through {@link #completeOn} so each caller's continuation runs on its own
- * context.
+ * Brings a shared future's completion back to the caller's own Vert.x context. Used by every cache
+ * that hands one future to several callers ({@code vipps.AccessTokenCache}, {@code
+ * vipps.PaymentCache}, {@code credential.CredentialCache}, {@code audit.AuditMacKey}, {@code
+ * auth.certificate.ClientCa}). A future that several callers share (one token fetch, one payment
+ * read) completes on the thread of whichever call started it, which may be another verticle's event
+ * loop; every cache that hands out shared futures returns them through {@link #completeOn} so each
+ * caller's continuation runs on its own context.
  */
 public final class CallerContext {
   private CallerContext() {}

@@ -14,6 +14,9 @@ import java.util.function.Supplier;
  * Named readiness checks (database, credential backend, …). Each check is a future that succeeds
  * when its dependency is usable; the failure message becomes the public {@code reason}, so it must
  * not carry secrets or internal detail.
+ *
+ * <p>Thread-safety: checks are registered while the broker starts, before any probe; Vert.x's
+ * {@link HealthChecks} keeps them and runs each probe on the caller's context.
  */
 public final class Readiness {
   private static final long TIMEOUT_MS = 3_000;
