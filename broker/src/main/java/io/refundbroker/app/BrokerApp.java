@@ -19,6 +19,7 @@ import io.refundbroker.console.ConsoleRoutes;
 import io.refundbroker.credential.BrokerSecrets;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
+import io.refundbroker.credential.backends.CredentialBackends;
 import io.refundbroker.db.Database;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
@@ -148,16 +149,8 @@ public final class BrokerApp {
     AuditLog audit = new AuditLog(clock, macKey);
     StoreFeature stores = StoreFeature.create(database.pool(), new StoreRepository(), audit);
     Workers workers = new Workers(auditWorker, caWorker, tlsWorker);
-    return Credentials.start(
-            vertx,
-            config,
-            database,
-            CredentialBackends.open(vertx, config, database),
-            audit,
-            stores.service(),
-            vipps,
-            registry,
-            clock)
+    return CredentialBackends.start(
+            vertx, config, database, audit, stores.service(), vipps, registry, clock)
         .compose(
             credentials ->
                 firstLoad(macKey, secrets, credentials)
