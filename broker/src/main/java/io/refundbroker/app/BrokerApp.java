@@ -681,15 +681,16 @@ public final class BrokerApp {
       return Api.loadContract(vertx)
           .compose(
               contract ->
-                  vertx
-                      .fileSystem()
-                      .readFile(Api.CONTRACT)
-                      .map(
-                          text -> {
-                            Supplier<Router> routers = () -> router(contract, text);
-                            routers.get();
-                            return routers;
-                          }));
+                  vertx.fileSystem().readFile(Api.CONTRACT).map(text -> routers(contract, text)));
+    }
+
+    /**
+     * A factory of routers, tried once now so that a contract without a handler fails the start.
+     */
+    private Supplier<Router> routers(OpenAPIContract contract, Buffer contractText) {
+      Supplier<Router> routers = () -> router(contract, contractText);
+      routers.get();
+      return routers;
     }
 
     private Router router(OpenAPIContract contract, Buffer contractText) {

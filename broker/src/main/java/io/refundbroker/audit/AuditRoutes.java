@@ -5,6 +5,7 @@ import io.refundbroker.audit.RefundLogRepository.ClearingLine;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -13,7 +14,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.MIMEHeader;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -96,9 +96,7 @@ public final class AuditRoutes {
     ValidatedRequest request = Api.validated(ctx);
     long afterSeq = longParam(request, "afterSeq", 0);
     if (format(ctx, Format.JSONL) == Format.JSONL) {
-      RequestParameter limitParameter = request.getQuery().get("limit");
-      Long limit =
-          limitParameter == null || limitParameter.isNull() ? null : limitParameter.getLong();
+      Long limit = Query.longValue(request, "limit");
       this.<ChainedEvent>stream(
           ctx,
           JSONL,
@@ -308,26 +306,10 @@ public final class AuditRoutes {
       Function<Function<List<T>, Future<Void>>, Future<Long>> export,
       Function<T, String> line) {
     HttpServerResponse response = ctx.response();
-    boolean[] started = {false};
-    Function<List<T>, Future<Void>> sink =
-        batch -> {
-          StringBuilder text = new StringBuilder(batch.size() * 256);
-          if (!started[0]) {
-            started[0] = true;
-            response
-                .setChunked(true)
-                .putHeader("Content-Type", contentType)
-                .putHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-            text.append(prefix);
-          }
-          batch.forEach(item -> text.append(line.apply(item)));
-          return response.write(Buffer.buffer(text.toString()));
-        };
+    ExportSink<T> sink = new ExportSink<>(response, contentType, filename, prefix, line);
     export
         .apply(sink)
-        .compose(
-            count ->
-                started[0] ? response.end() : sink.apply(List.of()).compose(v -> response.end()))
+        .compose(count -> sink.end())
         .onFailure(
             failure -> {
               if (!response.headWritten()) {
@@ -342,6 +324,52 @@ public final class AuditRoutes {
                 response.reset();
               }
             });
+  }
+
+  /**
+   * Writes an export's batches to the response, the headers and {@code prefix} before the first
+   * one. Used on the request's event loop only.
+   */
+  private static final class ExportSink<T> implements Function<List<T>, Future<Void>> {
+    private final HttpServerResponse response;
+    private final String contentType;
+    private final String filename;
+    private final String prefix;
+    private final Function<T, String> line;
+    private boolean started;
+
+    ExportSink(
+        HttpServerResponse response,
+        String contentType,
+        String filename,
+        String prefix,
+        Function<T, String> line) {
+      this.response = response;
+      this.contentType = contentType;
+      this.filename = filename;
+      this.prefix = prefix;
+      this.line = line;
+    }
+
+    @Override
+    public Future<Void> apply(List<T> batch) {
+      StringBuilder text = new StringBuilder(batch.size() * 256);
+      if (!started) {
+        started = true;
+        response
+            .setChunked(true)
+            .putHeader("Content-Type", contentType)
+            .putHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+        text.append(prefix);
+      }
+      batch.forEach(item -> text.append(line.apply(item)));
+      return response.write(Buffer.buffer(text.toString()));
+    }
+
+    /** Ends the file (an export of nothing still gets its headers and prefix). */
+    Future<Void> end() {
+      return started ? response.end() : apply(List.of()).compose(v -> response.end());
+    }
   }
 
   private static JsonObject withNext(JsonObject body, Long nextAfterSeq) {
@@ -419,15 +447,10 @@ public final class AuditRoutes {
   }
 
   private static String string(ValidatedRequest request, String name) {
-    RequestParameter parameter = request.getQuery().get(name);
-    return parameter == null || parameter.isNull() ? null : parameter.getString();
+    return Query.string(request, name);
   }
 
   private static long longParam(ValidatedRequest request, String name, long defaultValue) {
-    RequestParameter parameter = request.getQuery().get(name);
-    if (parameter == null || parameter.isNull()) {
-      return defaultValue;
-    }
-    return parameter.getLong();
+    return Query.longValue(request, name, defaultValue);
   }
 }

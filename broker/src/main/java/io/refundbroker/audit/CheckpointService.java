@@ -126,15 +126,20 @@ public final class CheckpointService {
                     .compose(
                         locked ->
                             locked
-                                ? trail
-                                    .checkpointState(tx)
-                                    .compose(
-                                        state ->
-                                            due(state, force)
-                                                ? checkAndSign(tx, state)
-                                                : Future.succeededFuture(Round.nothing()))
+                                ? signIfDue(tx, force)
                                 : Future.succeededFuture(Round.nothing())))
         .compose(this::alarmIfBad);
+  }
+
+  /** With the checkpoint lock held: a checkpoint when one is due (or forced). */
+  private Future<Round> signIfDue(SqlConnection tx, boolean force) {
+    return trail
+        .checkpointState(tx)
+        .compose(
+            state ->
+                due(state, force)
+                    ? checkAndSign(tx, state)
+                    : Future.succeededFuture(Round.nothing()));
   }
 
   private Future<Optional<Checkpoint>> alarmIfBad(Round round) {

@@ -3,10 +3,10 @@ package io.refundbroker.credential;
 import io.refundbroker.config.Secret;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
 /** Admin endpoints for a store's Vipps keys: rotate, list versions, roll back. */
@@ -58,7 +58,6 @@ public final class CredentialRoutes {
   }
 
   private static boolean validate(ValidatedRequest request) {
-    RequestParameter validate = request.getQuery().get("validate");
-    return validate == null || validate.isNull() || validate.getBoolean();
+    return Query.bool(request, "validate", true);
   }
 }

@@ -2,11 +2,11 @@ package io.refundbroker.store;
 
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
 /** Admin endpoints for stores. */
@@ -33,8 +33,7 @@ public final class StoreRoutes {
   }
 
   private void listStores(RoutingContext ctx) {
-    RequestParameter chain = Api.validated(ctx).getQuery().get("chainId");
-    String chainId = chain == null || chain.isNull() ? null : chain.getString();
+    String chainId = Query.string(Api.validated(ctx), "chainId");
     stores
         .list(chainId)
         .onSuccess(

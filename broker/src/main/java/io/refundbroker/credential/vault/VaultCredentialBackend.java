@@ -138,15 +138,21 @@ public final class VaultCredentialBackend implements CredentialBackend {
             found ->
                 found.isPresent()
                     ? Future.succeededFuture(found.get())
-                    : create
-                        .get()
-                        .compose(value -> createSecret(checked, value))
-                        // another instance created it first (check-and-set 0 failed, or the
-                        // policy, which grants no "update" here, refused the write): read theirs
-                        .recover(
-                            failure ->
-                                readSecret(checked).compose(raced -> theirs(raced, failure))))
+                    : createFirst(checked, create))
         .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
+  }
+
+  /**
+   * Creates the secret with check-and-set 0; when another instance created it first (the
+   * check-and-set failed, or the policy, which grants no "update" here, refused the write), reads
+   * theirs.
+   */
+  private Future<Map<String, String>> createFirst(
+      String name, Supplier<Future<Map<String, String>>> create) {
+    return create
+        .get()
+        .compose(value -> createSecret(name, value))
+        .recover(failure -> readSecret(name).compose(raced -> theirs(raced, failure)));
   }
 
   private static Future<Map<String, String>> theirs(
