@@ -60,11 +60,13 @@ public final class AuditSequencer {
   private final BatchHook beforeCommit;
 
   private PgConnection connection;
-  private boolean leading;
+  // read from other threads (readiness, metrics, tests): volatile; written on the sequencer's
+  // context
+  private volatile boolean leading;
   private long horizon;
   private long nextAttemptAt;
   private Duration backoff = Duration.ofMillis(200);
-  private long linked;
+  private volatile long linked;
   private boolean failing;
   private boolean closed;
 

@@ -1,6 +1,5 @@
 package io.refundbroker.error;
 
-import io.refundbroker.http.FailureHandler;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -8,8 +7,9 @@ import io.vertx.core.json.JsonObject;
  * HTTP status, a stable machine-readable {@code code} and a {@code detail} written for a POS
  * developer. Never put secrets, SQL or upstream bodies into the detail.
  *
- * <p>Services fail their futures with these; the one failure handler ({@link FailureHandler})
- * writes them. Anything else that reaches the failure handler becomes a 500 with no detail.
+ * <p>Services fail their futures with these; the one failure handler ({@code http.FailureHandler},
+ * which depends on this leaf, never the other way round) writes them. Anything else that reaches
+ * the failure handler becomes a 500 with no detail.
  */
 public class ProblemException extends RuntimeException {
   private final int status;

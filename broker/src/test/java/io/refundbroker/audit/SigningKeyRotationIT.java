@@ -140,6 +140,8 @@ class SigningKeyRotationIT {
             .start();
     auditor = broker.issueToken("AUDITOR", null);
     broker.createStore("unknown-1", "acme", "619001");
+    // the head is the newest linked event (an unlinked one has no seq yet)
+    AuditLinks.await(broker.database());
     Map<String, Object> head =
         broker
             .database()

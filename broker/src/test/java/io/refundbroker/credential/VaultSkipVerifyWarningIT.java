@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class VaultSkipVerifyWarningIT {
   private static final String WARNING =
-      "WARN io.refundbroker.credential.Credentials VAULT_SKIP_VERIFY=true";
+      "WARN io.refundbroker.credential.backends.CredentialBackends VAULT_SKIP_VERIFY=true";
 
   @Test
   void everyStartWarnsWhileVaultIsNotVerified() {

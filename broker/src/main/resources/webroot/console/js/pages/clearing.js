@@ -49,9 +49,12 @@ export function render(main) {
   });
 
   if (!chain.value) {
-    // A hint for the first visit: the chain of the oldest refund in the log.
+    // A hint for the first visit: the chain of the oldest refund in the log. It never lands in a
+    // field the user has already started on (it would be mixed into what they type).
+    let touched = false;
+    for (const event of ['focus', 'input']) chain.addEventListener(event, () => { touched = true; });
     json('/v1/audit/refunds?limit=1', { signal: controller.signal })
-      .then((page) => { if (!chain.value && page.refunds.length) chain.value = page.refunds[0].chainId; })
+      .then((page) => { if (!touched && !chain.value && page.refunds.length) chain.value = page.refunds[0].chainId; })
       .catch(() => {});
   }
   return () => controller.abort();
