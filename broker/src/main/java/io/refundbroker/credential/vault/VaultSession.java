@@ -1,9 +1,6 @@
 package io.refundbroker.credential.vault;
 
-import io.github.jopenlibs.vault.EnvironmentLoader;
-import io.github.jopenlibs.vault.SslConfig;
 import io.github.jopenlibs.vault.Vault;
-import io.github.jopenlibs.vault.VaultConfig;
 import io.github.jopenlibs.vault.VaultException;
 import io.github.jopenlibs.vault.response.AuthResponse;
 import io.github.jopenlibs.vault.response.HealthResponse;
@@ -17,22 +14,13 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
-import java.net.Socket;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,11 +44,10 @@ import org.slf4j.LoggerFactory;
  * probes a credential read: a sealed, uninitialised or DR-secondary Vault is not ready, a standby
  * or performance standby is when reads work there (see {@link VaultHealth}).
  *
- * <p>Driver quirks handled here (see {@code notes/vault.md} §8): every driver call runs on the
- * named, bounded worker executor {@code vault-driver}, never on an event loop; each {@link Vault}
- * has its own {@link VaultConfig}; an {@link EnvironmentLoader} that returns nothing keeps {@code
- * VAULT_*} variables and {@code ~/.vault-token} out; timeouts are always set; one shared {@link
- * HttpClient} is reused.
+ * <p>Driver quirks (see {@code notes/vault.md} §8): every driver call runs on the named, bounded
+ * worker executor {@code vault-driver}, never on an event loop; how each driver instance is
+ * configured (one shared HTTP client, no {@code VAULT_*} variables, timeouts) is {@link
+ * VaultDriverSettings}.
  *
  * <p>Thread safety: the current {@link Clients} is one immutable value in a volatile field; every
  * change of the token state (clients, the unusable reason, the refused tokens, timers) happens
@@ -124,7 +111,7 @@ public final class VaultSession {
   private final Vertx vertx;
   private final BrokerConfig.VaultConfig config;
   private final WorkerExecutor worker;
-  private final HttpClient http;
+  private final VaultDriverSettings driver;
   private final int kvPrefixDepth;
   private final Optional<TokenFile> tokenFile;
 
@@ -141,7 +128,7 @@ public final class VaultSession {
   private VaultHealth.State lastState;
   private String watcher;
 
-  private VaultSession(Vertx vertx, BrokerConfig.VaultConfig config, HttpClient http) {
+  private VaultSession(Vertx vertx, BrokerConfig.VaultConfig config, VaultDriverSettings driver) {
     this.vertx = vertx;
     this.config = config;
     this.worker =
@@ -150,7 +137,7 @@ public final class VaultSession {
             config.workerThreads(),
             config.timeout().toMillis() * 4 + 1_000,
             TimeUnit.MILLISECONDS);
-    this.http = http;
+    this.driver = driver;
     this.kvPrefixDepth = config.kvMount().split("/").length;
     this.tokenFile = config.tokenFile().map(TokenFile::new);
   }
@@ -164,14 +151,13 @@ public final class VaultSession {
    * @return the session; fails only when the TLS settings cannot be used
    */
   public static Future<VaultSession> start(Vertx vertx, BrokerConfig.VaultConfig config) {
-    HttpClient http;
+    VaultDriverSettings driver;
     try {
-      http = httpClient(config);
-    } catch (VaultException | GeneralSecurityException e) {
-      return Future.failedFuture(
-          new IllegalStateException("VAULT_CACERT cannot be used: " + firstLine(e), e));
+      driver = VaultDriverSettings.create(config);
+    } catch (IllegalStateException e) {
+      return Future.failedFuture(e);
     }
-    VaultSession session = new VaultSession(vertx, config, http);
+    VaultSession session = new VaultSession(vertx, config, driver);
     Future<Void> watching =
         session.tokenFile.isEmpty()
             ? Future.succeededFuture()
@@ -264,7 +250,7 @@ public final class VaultSession {
    *     work"); fails with a {@link VaultFailure} naming what is wrong
    */
   Future<String> checkHealth() {
-    Vault anonymous = Vault.create(vaultConfig(null, 1, 0), 1);
+    Vault anonymous = Vault.create(driver.settings(null, 1, 0), 1);
     return worker
         .executeBlocking(() -> health(anonymous), false)
         .recover(failure -> Future.failedFuture(translate(failure, "GET", "sys/health")))
@@ -547,7 +533,7 @@ public final class VaultSession {
     // the sending, the broker never thinks a token valid that Vault has already let run out
     long sentAt = System.nanoTime();
     if (canLogin()) {
-      Vault anonymous = Vault.create(vaultConfig(null, 1, 0), 1);
+      Vault anonymous = Vault.create(driver.settings(null, 1, 0), 1);
       AuthResponse auth =
           anonymous
               .auth()
@@ -566,7 +552,7 @@ public final class VaultSession {
         throw noToken();
       }
     }
-    Vault raw = Vault.create(vaultConfig(token, 1, 0), 1);
+    Vault raw = Vault.create(driver.settings(token, 1, 0), 1);
     LookupResponse self;
     try {
       self = raw.auth().lookupSelf();
@@ -638,8 +624,8 @@ public final class VaultSession {
       long sentAtNanos) {
     return new Clients(
         token,
-        Vault.create(vaultConfig(token, 2, kvPrefixDepth), 2),
-        Vault.create(vaultConfig(token, 1, 0), 1),
+        Vault.create(driver.settings(token, 2, kvPrefixDepth), 2),
+        Vault.create(driver.settings(token, 1, 0), 1),
         ttlSeconds,
         renewable,
         fullTtl,
@@ -719,38 +705,6 @@ public final class VaultSession {
 
   private static VaultFailure noToken() {
     return new VaultFailure(VaultFailure.Kind.NO_TOKEN, 0, "-", "auth/token");
-  }
-
-  private VaultConfig vaultConfig(Secret token, int engineVersion, int prefixDepth) {
-    int seconds = (int) Math.max(1, config.timeout().toSeconds());
-    VaultConfig vc =
-        new VaultConfig()
-            .environmentLoader(NoEnvironment.INSTANCE)
-            .address(stripSlash(config.address().orElseThrow().toString()))
-            .engineVersion(engineVersion)
-            .openTimeout(seconds)
-            .readTimeout(seconds)
-            .httpClient(http);
-    if (token != null) {
-      vc.token(token.reveal());
-    }
-    if (prefixDepth > 0) {
-      vc.prefixPathDepth(prefixDepth);
-    }
-    try {
-      config.namespace().ifPresent(ns -> setNamespace(vc, ns));
-      return vc.build();
-    } catch (VaultException e) {
-      throw new IllegalStateException("Vault settings are unusable: " + firstLine(e), e);
-    }
-  }
-
-  private static void setNamespace(VaultConfig vc, String namespace) {
-    try {
-      vc.nameSpace(namespace);
-    } catch (VaultException e) {
-      throw new IllegalStateException("VAULT_NAMESPACE is unusable", e);
-    }
   }
 
   private String loginPath() {
@@ -862,7 +816,13 @@ public final class VaultSession {
     if (failure instanceof VaultException e) {
       return VaultFailure.of(e.getHttpStatusCode(), e.getMessage(), method, path);
     }
-    failure.printStackTrace();
+    // the caller logs the classified failure; the driver's own exception is for debugging only
+    LOG.atDebug()
+        .setMessage("Vault driver call failed without an answer")
+        .addKeyValue("method", method)
+        .addKeyValue("path", path)
+        .addKeyValue("error", failure.getClass().getName())
+        .log();
     return new VaultFailure(VaultFailure.Kind.UNREACHABLE, 0, method, path);
   }
 
@@ -881,80 +841,5 @@ public final class VaultSession {
 
   static String describe(Throwable failure) {
     return failure instanceof VaultFailure f ? f.getMessage() : failure.getClass().getSimpleName();
-  }
-
-  private static String firstLine(Exception e) {
-    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    int newline = message.indexOf('\n');
-    return newline < 0 ? message : message.substring(0, newline);
-  }
-
-  private static String stripSlash(String address) {
-    return address.endsWith("/") ? address.substring(0, address.length() - 1) : address;
-  }
-
-  private static HttpClient httpClient(BrokerConfig.VaultConfig config)
-      throws VaultException, GeneralSecurityException {
-    HttpClient.Builder builder =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(config.timeout())
-            .followRedirects(HttpClient.Redirect.NEVER);
-    if (config.skipVerify()) {
-      SSLContext trustAll = SSLContext.getInstance("TLS");
-      trustAll.init(null, new TrustManager[] {new TrustAll()}, new SecureRandom());
-      builder.sslContext(trustAll);
-    } else if (config.caCert().isPresent()) {
-      builder.sslContext(
-          new QuietSslConfig()
-              .verify(true)
-              .pemFile(config.caCert().get().toFile())
-              .build()
-              .getSslContext());
-    }
-    return builder.build();
-  }
-
-  /** Never reads the process environment or {@code ~/.vault-token}: config comes from us only. */
-  static final class NoEnvironment extends EnvironmentLoader {
-    static final NoEnvironment INSTANCE = new NoEnvironment();
-
-    @Override
-    public String loadVariable(String name) {
-      return null;
-    }
-  }
-
-  /** An {@link SslConfig} that does not fall back to {@code VAULT_SSL_*} variables. */
-  private static final class QuietSslConfig extends SslConfig {
-    QuietSslConfig() {
-      environmentLoader(NoEnvironment.INSTANCE);
-    }
-  }
-
-  /** {@code VAULT_SKIP_VERIFY=true}: accepts any certificate and host name (development only). */
-  private static final class TrustAll extends X509ExtendedTrustManager {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {}
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
   }
 }
