@@ -164,7 +164,48 @@ public record BrokerConfig(
   public static BrokerConfig fromEnvironment(Map<String, String> environment) {
     Env env = new Env(environment);
     Path dataDir = env.path("BROKER_DATA_DIR", Path.of("data"));
+    TlsConfig tls = tls(env);
+    HttpConfig http = httpConfig(env, tls);
+    DatabaseConfig database = databaseConfig(env);
+    LogConfig log =
+        new LogConfig(
+            env.enumeration("BROKER_LOG_FORMAT", LogFormat.TEXT, LogFormat.class), logLevel(env));
+    VippsConfig vipps = vippsConfig(env);
+    Optional<URI> vaultAddress =
+        env.optional("VAULT_ADDR").map(raw -> env.httpUrl("VAULT_ADDR", "http://127.0.0.1:8200"));
+    vaultAddress.ifPresent(address -> requireTlsBeyondLoopback(env, "VAULT_ADDR", address));
+    CredentialsConfig credentials = credentialsConfig(env, dataDir, vaultAddress);
+    VaultConfig vault = vaultConfig(env, vaultAddress);
+    if (credentials.backend() == CredentialsBackend.VAULT) {
+      validateVault(env, vault);
+    }
+    AuditConfig audit = auditConfig(env, dataDir);
+    RefundConfig refunds = refundsConfig(env);
+    SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
+    checkPlaintextExposure(env, http.host(), tls);
+    OrderConfig orders = new OrderConfig(env.integer("ORDER_LOOKUPS_PER_MINUTE", 60, 1, 100_000));
 
+    List<String> problems = env.problems();
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new BrokerConfig(
+        http,
+        dataDir,
+        database,
+        log,
+        vipps,
+        credentials,
+        vault,
+        audit,
+        refunds,
+        sandbox,
+        tls,
+        orders);
+  }
+
+  /** The HTTP listener and the first admin token. */
+  private static HttpConfig httpConfig(Env env, TlsConfig tls) {
     Optional<Secret> adminToken = env.optional("BROKER_ADMIN_TOKEN").map(Secret::of);
     adminToken.ifPresent(
         token -> {
@@ -173,22 +214,20 @@ public record BrokerConfig(
             env.problem("BROKER_ADMIN_TOKEN", weakness);
           }
         });
-    TlsConfig tls = tls(env);
-    HttpConfig http =
-        new HttpConfig(
-            env.string("BROKER_HTTP_HOST", tls.enabled() ? "0.0.0.0" : "127.0.0.1"),
-            env.integer("BROKER_HTTP_PORT", 8080, 0, 65535),
-            env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
-            env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
-            env.integer("BROKER_MAX_IMPORT_BYTES", 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-            env.integer("BROKER_MAX_CONCURRENT_UPLOADS", 2, 1, 64),
-            env.duration(
-                "BROKER_SHUTDOWN_GRACE",
-                Duration.ofSeconds(30),
-                Duration.ZERO,
-                Duration.ofMinutes(10)),
-            adminToken);
+    return new HttpConfig(
+        env.string("BROKER_HTTP_HOST", tls.enabled() ? "0.0.0.0" : "127.0.0.1"),
+        env.integer("BROKER_HTTP_PORT", 8080, 0, 65535),
+        env.integer("BROKER_HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
+        env.integer("BROKER_MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+        env.integer("BROKER_MAX_IMPORT_BYTES", 10 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+        env.integer("BROKER_MAX_CONCURRENT_UPLOADS", 2, 1, 64),
+        env.duration(
+            "BROKER_SHUTDOWN_GRACE", Duration.ofSeconds(30), Duration.ZERO, Duration.ofMinutes(10)),
+        adminToken);
+  }
 
+  /** The external database, if any (the embedded one needs no settings). */
+  private static DatabaseConfig databaseConfig(Env env) {
     DatabaseConfig database =
         new DatabaseConfig(
             databaseUrl(env, "DATABASE_URL"),
@@ -197,11 +236,11 @@ public record BrokerConfig(
     if (database.url().isEmpty() && database.migrationUrl().isPresent()) {
       env.problem("DATABASE_MIGRATION_URL", "needs DATABASE_URL as well");
     }
+    return database;
+  }
 
-    LogConfig log =
-        new LogConfig(
-            env.enumeration("BROKER_LOG_FORMAT", LogFormat.TEXT, LogFormat.class), logLevel(env));
-
+  /** The Vipps client: address, timeouts, retries, caches, system headers. */
+  private static VippsConfig vippsConfig(Env env) {
     VippsConfig vipps =
         new VippsConfig(
             env.httpUrl("VIPPS_BASE_URL", "https://apitest.vipps.no"),
@@ -238,10 +277,12 @@ public record BrokerConfig(
             env.bool("VIPPS_TRACE_HTTP", false));
 
     requireTlsBeyondLoopback(env, "VIPPS_BASE_URL", vipps.baseUrl());
+    return vipps;
+  }
 
-    Optional<URI> vaultAddress =
-        env.optional("VAULT_ADDR").map(raw -> env.httpUrl("VAULT_ADDR", "http://127.0.0.1:8200"));
-    vaultAddress.ifPresent(address -> requireTlsBeyondLoopback(env, "VAULT_ADDR", address));
+  /** Which credential backend holds the key sets, and how long they are cached. */
+  private static CredentialsConfig credentialsConfig(
+      Env env, Path dataDir, Optional<URI> vaultAddress) {
     CredentialsBackend defaultBackend =
         vaultAddress.isPresent() ? CredentialsBackend.VAULT : CredentialsBackend.LOCAL;
     CredentialsConfig credentials =
@@ -255,7 +296,11 @@ public record BrokerConfig(
                 Duration.ofDays(365),
                 Duration.ofDays(1),
                 Duration.ofDays(3650)));
+    return credentials;
+  }
 
+  /** The Vault session: address, identity, TLS, mounts. */
+  private static VaultConfig vaultConfig(Env env, Optional<URI> vaultAddress) {
     VaultConfig vault =
         new VaultConfig(
             vaultAddress,
@@ -276,10 +321,11 @@ public record BrokerConfig(
             env.string("VAULT_TRANSIT_MOUNT", "transit"),
             env.string("VAULT_TRANSIT_KEY", "refund-broker-audit"),
             env.optional("VAULT_TOKEN_FILE").map(raw -> env.path("VAULT_TOKEN_FILE", null)));
-    if (credentials.backend() == CredentialsBackend.VAULT) {
-      validateVault(env, vault);
-    }
+    return vault;
+  }
 
+  /** The audit trail: checkpoints, signing key file, sequencer. */
+  private static AuditConfig auditConfig(Env env, Path dataDir) {
     AuditConfig audit =
         new AuditConfig(
             env.integer("AUDIT_CHECKPOINT_EVERY", 1000, 1, 10_000_000),
@@ -303,7 +349,11 @@ public record BrokerConfig(
                 env.problem(
                     "AUDIT_SEQUENCER_TEST_PAUSE",
                     "must be an audit action such as store.created (tests only)"));
+    return audit;
+  }
 
+  /** Refunds: the reconciler, the per-payment call rate, the business time zone. */
+  private static RefundConfig refundsConfig(Env env) {
     RefundConfig refunds =
         new RefundConfig(
             env.duration(
@@ -314,29 +364,7 @@ public record BrokerConfig(
             env.integer("RECONCILER_BATCH", 50, 1, 10_000),
             env.integer("VIPPS_REFUND_CALLS_PER_MINUTE", 5, 1, 1000),
             zone(env));
-
-    SandboxConfig sandbox = new SandboxConfig(env.integer("SANDBOX_PORT", 8090, 0, 65535));
-
-    checkPlaintextExposure(env, http.host(), tls);
-    OrderConfig orders = new OrderConfig(env.integer("ORDER_LOOKUPS_PER_MINUTE", 60, 1, 100_000));
-
-    List<String> problems = env.problems();
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
-    return new BrokerConfig(
-        http,
-        dataDir,
-        database,
-        log,
-        vipps,
-        credentials,
-        vault,
-        audit,
-        refunds,
-        sandbox,
-        tls,
-        orders);
+    return refunds;
   }
 
   // ---- TLS and client certificates (README: Security → Transport and client identity) ----
