@@ -55,7 +55,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,9 +77,6 @@ public final class BrokerApp {
 
   /** One worker that reads and checks the TLS PEM files (at start and on each reload). */
   private static final String TLS_WORKER = "tls-loader";
-
-  /** How often a deferred first-admin creation is tried again (see {@link #bootstrapAdmin}). */
-  private static final Duration BOOTSTRAP_RETRY = Duration.ofSeconds(5);
 
   private final Vertx vertx;
   private final Components components;
@@ -229,7 +225,7 @@ public final class BrokerApp {
   private static Future<BrokerApp> launch(
       Vertx vertx, BrokerConfig config, Components components, Supplier<Router> routers) {
     Path tokenFile = AdminTokenFile.path(config.dataDir());
-    Future<Optional<String>> admin = bootstrapAdmin(vertx, config, components);
+    Future<Optional<String>> admin = components.bootstrap.start();
     return admin
         .compose(token -> serverTls(config, components))
         .compose(
@@ -245,73 +241,6 @@ public final class BrokerApp {
                     http,
                     admin.result(),
                     admin.result().map(generated -> tokenFile)));
-  }
-
-  /**
-   * Creates the first admin client ({@code BROKER_ADMIN_TOKEN}, or a generated token written to its
-   * file) when there is none. Its audit event needs the MAC key: while that cannot be read (Vault
-   * down at the first start) the broker starts anyway, unready, and creates the admin as soon as
-   * the key can be read (checked every {@link #BOOTSTRAP_RETRY}).
-   *
-   * @return the generated token when one was created now; empty when none was needed, the token was
-   *     configured, or the creation was deferred
-   */
-  private static Future<Optional<String>> bootstrapAdmin(
-      Vertx vertx, BrokerConfig config, Components components) {
-    Supplier<Future<Optional<String>>> attempt =
-        () ->
-            components
-                .clients
-                .service()
-                .bootstrapAdmin(
-                    config.http().adminToken(),
-                    token -> AdminTokenFile.write(vertx, config.dataDir(), token));
-    return components
-        .mac
-        .get()
-        .transform(
-            key -> {
-              if (key.succeeded()) {
-                return attempt.get();
-              }
-              LOG.atWarn()
-                  .setMessage(
-                      "the first admin client is created once the audit MAC key can be read"
-                          + " (nothing can be recorded before); trying again periodically")
-                  .addKeyValue("every", BOOTSTRAP_RETRY)
-                  .log();
-              components.bootstrapTimer =
-                  vertx.setPeriodic(
-                      BOOTSTRAP_RETRY.toMillis(),
-                      timer -> retryBootstrap(vertx, config, components, attempt, timer));
-              return Future.succeededFuture(Optional.empty());
-            });
-  }
-
-  private static void retryBootstrap(
-      Vertx vertx,
-      BrokerConfig config,
-      Components components,
-      Supplier<Future<Optional<String>>> attempt,
-      long timer) {
-    if (!components.bootstrapping.compareAndSet(false, true)) {
-      return;
-    }
-    components
-        .mac
-        .get()
-        .compose(key -> attempt.get())
-        .onSuccess(
-            generated -> {
-              vertx.cancelTimer(timer);
-              generated.ifPresent(
-                  token ->
-                      LOG.atInfo()
-                          .setMessage("generated the first admin token")
-                          .addKeyValue("file", AdminTokenFile.path(config.dataDir()))
-                          .log());
-            })
-        .onComplete(done -> components.bootstrapping.set(false));
   }
 
   /**
@@ -478,9 +407,7 @@ public final class BrokerApp {
    * checkpoint), then closes the credential store, the Vipps client and the pool.
    */
   public Future<Void> stop() {
-    if (components.bootstrapTimer >= 0) {
-      vertx.cancelTimer(components.bootstrapTimer);
-    }
+    components.bootstrap.stop();
     List<Future<Void>> undeployed = new ArrayList<>();
     for (String id : deployments) {
       undeployed.add(vertx.undeploy(id));
@@ -517,8 +444,7 @@ public final class BrokerApp {
     private final RefundFeature refunds;
     private final List<Feature> features;
     private final AuditMacKey mac;
-    private final AtomicBoolean bootstrapping = new AtomicBoolean();
-    private long bootstrapTimer = -1;
+    private final AdminBootstrap bootstrap;
     private final Workers workers;
     private final ClientCa clientCa;
     private final List<String> featureDeployments = new ArrayList<>();
@@ -554,6 +480,7 @@ public final class BrokerApp {
       RefundRepository refundRepository = new RefundRepository();
       AuditLog log = keys.log();
       this.clients = ClientFeature.create(pool, log, clientCa, config.tls().clientCertValidity());
+      this.bootstrap = new AdminBootstrap(vertx, config, keys.mac(), clients.service());
       this.audit =
           AuditFeature.create(
               vertx,
