@@ -52,17 +52,25 @@ public final class OrderSearchRepository {
    * most {@code query.limit() + 1}, so the caller knows whether another page follows.
    */
   public Future<List<Hit>> page(SqlClient sql, String chainId, OrderSearchQuery query) {
-    Filter filter = Filter.of(chainId, query);
-    filter.params.addInteger(query.limit() + 1);
-    String statement = SELECT_PAGE.formatted(SORT_TIME, filter.where(), filter.params.size());
-    return sql.preparedQuery(statement)
-        .execute(filter.params)
+    Statement statement = statement(chainId, query);
+    return sql.preparedQuery(statement.sql())
+        .execute(statement.params())
         .map(
             rows -> {
               List<Hit> hits = new ArrayList<>(rows.size());
               rows.forEach(row -> hits.add(hit(row)));
               return hits;
             });
+  }
+
+  /** The SQL of a search and its parameters (the benchmark EXPLAINs it). */
+  record Statement(String sql, Tuple params) {}
+
+  static Statement statement(String chainId, OrderSearchQuery query) {
+    Filter filter = Filter.of(chainId, query);
+    filter.params.addInteger(query.limit() + 1);
+    return new Statement(
+        SELECT_PAGE.formatted(SORT_TIME, filter.where(), filter.params.size()), filter.params);
   }
 
   private static Hit hit(Row row) {
