@@ -63,9 +63,9 @@ class OrderSearchIT {
 
   @Test
   void anotherChainsMatchingOrderIsNeverFound() {
-    Shop kiosk = world.shop("iso-kiosk", "iso-acme", "820001");
-    Shop mall = world.shop("iso-mall", "iso-acme", "820002");
-    Shop rival = world.shop("iso-rival", "iso-rivals", "820003");
+    Till kiosk = till("iso-kiosk", "iso-acme", "820001");
+    Till mall = till("iso-mall", "iso-acme", "820002");
+    Till rival = till("iso-rival", "iso-rivals", "820003");
     Instant at = t0.plus(Duration.ofHours(1));
     register(kiosk, "KIOSK-20261234", 12900, at);
     // The same sale in every respect, in a store of another chain; and an id that is equal.
@@ -98,8 +98,8 @@ class OrderSearchIT {
 
   @Test
   void eachFilterNarrowsTheChainsOrdersNewestFirst() {
-    Shop a = world.shop("flt-a", "flt", "830001");
-    Shop b = world.shop("flt-b", "flt", "830002");
+    Till a = till("flt-a", "flt", "830001");
+    Till b = till("flt-b", "flt", "830002");
     insert("flt-a", "FA-100001", 5000, t0.plus(Duration.ofHours(1)));
     insert("flt-a", "FA-100002", 7500, t0.plus(Duration.ofHours(2)));
     insert("flt-b", "fb-xy1000", 5000, t0.plus(Duration.ofHours(3)));
@@ -181,10 +181,10 @@ class OrderSearchIT {
    */
   @Test
   void pagingWhileOrdersAreRegisteredHasNoDuplicatesAndNoGaps() {
-    Shop a = world.shop("pg-a", "pg", "850001");
-    Shop b = world.shop("pg-b", "pg", "850002");
-    Shop c = world.shop("pg-c", "pg", "850003");
-    List<Shop> shops = List.of(a, b, c);
+    Till a = till("pg-a", "pg", "850001");
+    Till b = till("pg-b", "pg", "850002");
+    Till c = till("pg-c", "pg", "850003");
+    List<Till> shops = List.of(a, b, c);
     Random random = new Random(SEED);
     List<Instant> times = new ArrayList<>();
     for (int i = 0; i < 12; i++) {
@@ -192,7 +192,7 @@ class OrderSearchIT {
     }
     Set<String> before = new HashSet<>();
     for (int i = 0; i < 150; i++) {
-      Shop shop = shops.get(random.nextInt(shops.size()));
+      Till shop = shops.get(random.nextInt(shops.size()));
       String orderId = "PG-" + String.format("%06d", random.nextInt(1_000_000)) + "-" + i;
       Instant at = random.nextInt(15) == 0 ? null : times.get(random.nextInt(times.size()));
       insert(shop.storeId(), orderId, 4200, at);
@@ -205,7 +205,7 @@ class OrderSearchIT {
     for (int page = 0; page < 100; page++) {
       List<Future<HttpResult>> registrations = new ArrayList<>();
       for (int k = 0; k < 3; k++) {
-        Shop shop = shops.get(random.nextInt(shops.size()));
+        Till shop = shops.get(random.nextInt(shops.size()));
         Instant at =
             switch (random.nextInt(3)) {
               case 0 -> t0.plus(Duration.ofMinutes(1 + random.nextInt(60)));
@@ -246,7 +246,7 @@ class OrderSearchIT {
 
   @Test
   void badFiltersAreProblemsNamingTheParameterAndWriteNothing() {
-    Shop a = world.shop("bad-a", "bad", "860001");
+    Till a = till("bad-a", "bad", "860001");
     insert("bad-a", "BAD-000001", 100, t0);
     long audit = world.broker.database().queryLong("SELECT count(*) FROM audit_events");
     long orders = world.broker.database().queryLong("SELECT count(*) FROM orders");
@@ -295,7 +295,7 @@ class OrderSearchIT {
 
   @Test
   void onlyAStoresTokenMaySearch() {
-    world.shop("role-a", "role", "870001");
+    till("role-a", "role", "870001");
     insert("role-a", "ROLE-000001", 100, t0);
     assertProblem(
         world.broker.get("/v1/orders?q=0001", world.broker.adminToken()), 403, "FORBIDDEN");
@@ -306,8 +306,20 @@ class OrderSearchIT {
     assertProblem(world.broker.get("/v1/orders?q=0001", null), 401, "UNAUTHORIZED");
   }
 
+  /** A store of its own chain with a STORE token; no Vipps keys (the search never calls Vipps). */
+  private record Till(String storeId, String token) {}
+
+  private Till till(String storeId, String chainId, String msn) {
+    world.broker.createStore(storeId, chainId, msn);
+    return new Till(storeId, world.broker.issueToken("STORE", storeId));
+  }
+
+  private HttpResult search(Till till, String query) {
+    return world.broker.get("/v1/orders" + (query.isEmpty() ? "" : "?" + query), till.token());
+  }
+
   private HttpResult search(Shop shop, String query) {
-    return world.broker.get("/v1/orders" + (query.isEmpty() ? "" : "?" + query), shop.token());
+    return search(new Till(shop.storeId(), shop.token()), query);
   }
 
   private static List<String> hitIds(HttpResult result) {
@@ -341,13 +353,13 @@ class OrderSearchIT {
     return at == null ? null : Instant.parse(at);
   }
 
-  private void register(Shop shop, String orderId, long value, Instant capturedAt) {
+  private void register(Till shop, String orderId, long value, Instant capturedAt) {
     HttpResult result = Await.result(registerAsync(shop, orderId, value, capturedAt));
     assertThat(result.status()).as(result.toString()).isEqualTo(201);
   }
 
   private Future<HttpResult> registerAsync(
-      Shop shop, String orderId, long value, Instant capturedAt) {
+      Till shop, String orderId, long value, Instant capturedAt) {
     JsonObject body =
         new JsonObject()
             .put("orderId", orderId)
