@@ -60,13 +60,18 @@ public final class OrderSearch {
   public Future<Page> search(Caller caller, OrderSearchQuery query) {
     caller.principal().requireStore();
     String chainId = caller.principal().chainId();
-    return Transactions.run(
-        pool,
-        tx ->
-            tx.query(CUSTOM_PLANS)
-                .execute()
-                .compose(planned -> orders.page(tx, chainId, query))
-                .compose(hits -> withTotals(tx, hits, query.limit())));
+    return Transactions.run(pool, tx -> page(tx, chainId, query));
+  }
+
+  /**
+   * The setting and the search go out together (one connection runs them in order), so planning for
+   * the values costs no extra round trip.
+   */
+  private Future<Page> page(SqlConnection tx, String chainId, OrderSearchQuery query) {
+    Future<?> planned = tx.query(CUSTOM_PLANS).execute();
+    Future<List<OrderSearchRepository.Hit>> found = orders.page(tx, chainId, query);
+    return Future.all(planned, found)
+        .compose(both -> withTotals(tx, found.result(), query.limit()));
   }
 
   /** Drops the look-ahead hit, then adds the broker's refund totals of the hits in one query. */
