@@ -12,7 +12,10 @@ import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+  private static final Pattern PARAMETER =
+      Pattern.compile("The value of (\\w+) parameter ([A-Za-z0-9_.-]{1,64}) is invalid");
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -155,18 +160,18 @@ public final class FailureHandler implements Handler<RoutingContext> {
   private static ProblemException schemaProblem(SchemaValidationException e) {
     List<OutputUnit> leaves = new ArrayList<>();
     collect(e.getOutputUnit(), leaves);
+    String where = subject(e.getMessage());
+    String root = where.equals("body") ? "body" : "its value";
     Set<String> reasons = new LinkedHashSet<>();
     for (OutputUnit leaf : leaves) {
       if (isSpuriousAdditional(leaf, leaves)) {
         continue;
       }
-      String reason = describe(leaf);
+      String reason = describe(leaf, root);
       if (reason != null) {
         reasons.add(reason);
       }
     }
-    String where =
-        e.getMessage() != null && e.getMessage().contains("parameter") ? "parameter" : "body";
     String detail =
         reasons.isEmpty()
             ? "The request " + where + " does not match the API contract (GET /openapi.yaml)."
@@ -176,6 +181,21 @@ public final class FailureHandler implements Handler<RoutingContext> {
                 + String.join("; ", limit(new ArrayList<>(reasons), 5))
                 + ".";
     return ProblemException.badRequest("VALIDATION_FAILED", detail);
+  }
+
+  /**
+   * What failed: "query parameter 'q'" (the validator names the parameter; its name comes from the
+   * contract, never from the request), "parameter" when it does not, else "body".
+   */
+  private static String subject(String message) {
+    if (message == null) {
+      return "body";
+    }
+    Matcher named = PARAMETER.matcher(message);
+    if (named.find()) {
+      return named.group(1).toLowerCase(Locale.ROOT) + " parameter '" + named.group(2) + "'";
+    }
+    return message.contains("parameter") ? "parameter" : "body";
   }
 
   private static void collect(OutputUnit unit, List<OutputUnit> leaves) {
@@ -215,12 +235,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
     return location == null ? "" : location.substring(location.lastIndexOf('/') + 1);
   }
 
-  private static String describe(OutputUnit unit) {
+  private static String describe(OutputUnit unit, String root) {
     if (unit.getKeywordLocation() == null) {
       return null;
     }
     String keyword = keyword(unit);
-    String location = pointer(unit.getInstanceLocation());
+    String location = pointer(unit.getInstanceLocation(), root);
     String error = unit.getError() == null ? "" : unit.getError();
     return switch (keyword) {
       case "required" -> location + ": " + quotedName(error, "a required member") + " is missing";
@@ -241,12 +261,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
     };
   }
 
-  private static String pointer(String instanceLocation) {
+  private static String pointer(String instanceLocation, String root) {
     if (instanceLocation == null || instanceLocation.isEmpty() || instanceLocation.equals("#")) {
-      return "body";
+      return root;
     }
     String p = instanceLocation.startsWith("#") ? instanceLocation.substring(1) : instanceLocation;
-    return p.isEmpty() ? "body" : p;
+    return p.isEmpty() ? root : p;
   }
 
   /** Extracts the quoted member name from a json-schema error message (it names keys only). */

@@ -10,9 +10,10 @@ import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 
 /**
- * The order feature: registration, the till's order view and the admin's CSV import. It also hands
- * the refund feature what a refund needs of an order — the resolver, the order lock, the payment
- * look-up and the look-up quota — which are order's public API for {@code refund}.
+ * The order feature: registration, the till's order view, the cashier's search and the admin's CSV
+ * import. It also hands the refund feature what a refund needs of an order — the resolver, the
+ * order lock, the payment look-up and the look-up quota — which are order's public API for {@code
+ * refund}.
  */
 public final class OrderFeature implements Feature {
   private final OrderRepository orders;
@@ -21,6 +22,7 @@ public final class OrderFeature implements Feature {
   private final LookupQuota lookups;
   private final OrderService service;
   private final OrderImport imports;
+  private final OrderSearch search;
 
   private OrderFeature(
       OrderRepository orders,
@@ -28,13 +30,15 @@ public final class OrderFeature implements Feature {
       PaymentLookup payments,
       LookupQuota lookups,
       OrderService service,
-      OrderImport imports) {
+      OrderImport imports,
+      OrderSearch search) {
     this.orders = orders;
     this.resolver = resolver;
     this.payments = payments;
     this.lookups = lookups;
     this.service = service;
     this.imports = imports;
+    this.search = search;
   }
 
   /**
@@ -60,7 +64,8 @@ public final class OrderFeature implements Feature {
         payments,
         lookups,
         new OrderService(pool, orders, balances, resolver, payments, lookups, audit, clock),
-        new OrderImport(pool, stores, orders, audit, clock));
+        new OrderImport(pool, stores, orders, audit, clock),
+        new OrderSearch(pool, new OrderSearchRepository(), balances));
   }
 
   public OrderRepository orders() {
@@ -81,6 +86,6 @@ public final class OrderFeature implements Feature {
 
   @Override
   public void mount(Api api) {
-    new OrderRoutes(service, imports).mount(api);
+    new OrderRoutes(service, imports, search).mount(api);
   }
 }

@@ -1,7 +1,9 @@
 package io.refundbroker.refund;
 
+import io.refundbroker.order.RefundBalance;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -20,6 +22,16 @@ public final class RefundRepository {
                AS in_flight
         FROM refunds
        WHERE origin_store_id = #{storeId} AND order_id = #{orderId}
+      """;
+  private static final String RESERVED_FOR_ORDERS =
+      """
+      SELECT origin_store_id, order_id,
+             coalesce(sum(amount_value) FILTER (WHERE status = 'SUCCEEDED'), 0) AS succeeded,
+             coalesce(sum(amount_value) FILTER (WHERE status IN ('PENDING', 'UNKNOWN')), 0)
+               AS in_flight
+        FROM refunds
+       WHERE (origin_store_id, order_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       GROUP BY origin_store_id, order_id
       """;
 
   private static final String INSERT_REFUND =
@@ -106,6 +118,34 @@ public final class RefundRepository {
             rows -> {
               var row = rows.iterator().next();
               return new Reserved(row.getLong("succeeded"), row.getLong("in_flight"));
+            });
+  }
+
+  /**
+   * {@link #reserved} of several orders in one query.
+   *
+   * @return the sums of each order with any refund; orders without one are absent
+   */
+  public Future<Map<RefundBalance.OrderKey, RefundBalance.Totals>> reservedFor(
+      SqlClient sql, List<RefundBalance.OrderKey> orders) {
+    if (orders.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    String[] stores = orders.stream().map(RefundBalance.OrderKey::storeId).toArray(String[]::new);
+    String[] ids = orders.stream().map(RefundBalance.OrderKey::orderId).toArray(String[]::new);
+    return sql.preparedQuery(RESERVED_FOR_ORDERS)
+        .execute(Tuple.tuple().addArrayOfString(stores).addArrayOfString(ids))
+        .map(
+            rows -> {
+              Map<RefundBalance.OrderKey, RefundBalance.Totals> totals = new HashMap<>();
+              rows.forEach(
+                  row ->
+                      totals.put(
+                          new RefundBalance.OrderKey(
+                              row.getString("origin_store_id"), row.getString("order_id")),
+                          new RefundBalance.Totals(
+                              row.getLong("succeeded"), row.getLong("in_flight"))));
+              return totals;
             });
   }
 

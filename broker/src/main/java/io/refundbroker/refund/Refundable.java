@@ -6,6 +6,8 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The one home of "how much of an order can still be refunded": {@code captured − refunded − in
@@ -69,5 +71,15 @@ public final class Refundable implements RefundBalance {
                   left(captured, refunded, inFlight),
                   capturedAt == null ? null : until(capturedAt));
             });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The same sums the write path reserves against ({@link RefundRepository#reserved}).
+   */
+  @Override
+  public Future<Map<OrderKey, Totals>> totals(SqlClient sql, List<OrderKey> orders) {
+    return refunds.reservedFor(sql, orders);
   }
 }

@@ -8,6 +8,7 @@ import io.refundbroker.testing.Browser.Viewport;
 import io.refundbroker.testing.HttpResult;
 import io.refundbroker.testing.RefundWorld;
 import io.refundbroker.testing.RefundWorld.Shop;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The store desk (a STORE token) in real headless Chromium, at a desktop and a phone size: an order
- * paid in another store is looked up and part of it refunded, from submit to {@code SUCCEEDED};
- * Swagger UI at {@code /docs/} renders the contract; every console and docs response carries the
- * security headers.
+ * paid in another store is looked up (or found by the cashier's search) and part of it refunded,
+ * from submit to {@code SUCCEEDED}; Swagger UI at {@code /docs/} renders the contract; every
+ * console and docs response carries the security headers.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConsoleDeskIT {
@@ -108,6 +110,92 @@ class ConsoleDeskIT {
         .as("the page made the Idempotency-Key")
         .singleElement()
         .satisfies(row -> assertThat((String) row.get("idempotency_key")).startsWith("desk-"));
+  }
+
+  /**
+   * The cashier's search: 23 sales of one amount page in the results (20, then "More"); the receipt
+   * digits find one order of another store, which is picked, refunded and then shows as refunded
+   * here. Neither the session's token nor any store's Vipps keys are ever in the page.
+   */
+  @ParameterizedTest
+  @EnumSource(Viewport.class)
+  void aCashierSearchesByAmountAndReceiptDigitsAndRefundsTheHit(Viewport viewport) {
+    boolean desktop = viewport == Viewport.DESKTOP;
+    long common = desktop ? 12_300 : 12_400;
+    String digits = desktop ? "773101" : "773102";
+    String target = "550001-rcpt-" + digits;
+    for (int i = 0; i < 23; i++) {
+      HttpResult sale =
+          world.broker.post(
+              "/v1/orders",
+              oslo.token(),
+              new JsonObject()
+                  .put("orderId", "550001-" + viewport.name() + "-" + i)
+                  .put("amount", RefundWorld.nok(common)));
+      assertThat(sale.status()).as(sale.toString()).isEqualTo(201);
+    }
+    world.sale(oslo, target, 25_900);
+    browser.viewport(viewport);
+    browser.signIn(bergen.token());
+
+    browser.type("#search-amount", (common / 100) + ".00");
+    browser.click("#search");
+    browser.waitFor("#search-table");
+    assertThat(browser.all("#search-table tbody tr")).hasSize(20);
+    browser.click("#search-more");
+    new WebDriverWait(browser.driver(), Browser.WAIT)
+        .until(d -> browser.all("#search-table tbody tr").size() == 23);
+    assertThat(browser.present("#search-more")).as("the last page").isFalse();
+    assertThat(browser.text("#search-table tbody tr")).contains("NOK " + (common / 100) + ".00");
+    browser.screenshot("desk-search-amount");
+
+    browser.type("#search-amount", "");
+    browser.type("#search-q", digits.substring(2));
+    browser.click("#search");
+    browser.waitFor("#search-table tr[data-order-id='" + target + "']");
+    assertThat(browser.all("#search-table tbody tr")).hasSize(1);
+    assertThat(browser.text("#search-table tbody tr")).contains("cd-oslo", "NOK 259.00");
+    browser.screenshot("desk-search-digits");
+    browser.click("#search-table tr[data-order-id='" + target + "'] button.pick");
+    browser.waitForText("#order-refundable", "NOK 259.00");
+    assertThat(browser.text("#order-origin")).contains("cd-oslo");
+    browser.type("#refund-form #amount", "50.00");
+    browser.type("#refund-form #reason", "Wrong size");
+    browser.click("#refund-submit");
+    browser.waitFor("#refund-card[data-status='SUCCEEDED']");
+
+    browser.click("#search");
+    browser.waitForText("#search-table tr[data-order-id='" + target + "']", "NOK 50.00");
+
+    String dom =
+        String.valueOf(browser.driver().executeScript("return document.documentElement.outerHTML"));
+    assertThat(dom).as("the session's token is never in the page").doesNotContain(bergen.token());
+    String everything = browser.pageAndStorage();
+    for (Shop shop : List.of(oslo, bergen)) {
+      assertThat(everything)
+          .doesNotContain(shop.keys().clientSecret().reveal())
+          .doesNotContain(shop.keys().subscriptionKey().reveal());
+    }
+    assertThat(world.ledger())
+        .filteredOn(e -> e.reference().equals(target))
+        .singleElement()
+        .satisfies(e -> assertThat(e.amount().value()).isEqualTo(5_000));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Viewport.class)
+  void aSearchWithoutAnythingToSearchForOrWithBadDigitsExplainsWhy(Viewport viewport) {
+    browser.viewport(viewport);
+    browser.signIn(bergen.token());
+    browser.click("#search");
+    browser.waitForText("#search-results .alert.error", "receipt digits");
+    browser.type("#search-amount", "12,5x");
+    browser.click("#search");
+    browser.waitForText("#search-results .alert.error", "is not an amount");
+    browser.type("#search-amount", "");
+    browser.type("#search-q", "99999999");
+    browser.click("#search");
+    browser.waitFor("#search-none");
   }
 
   @ParameterizedTest

@@ -1,5 +1,6 @@
-// Store desk (a STORE token), for shops whose till has no integration yet: look an order up, see
-// what is refundable, refund part of it with a reason, and follow the refund until it settles.
+// Store desk (a STORE token), for shops whose till has no integration yet: find an order of the
+// chain (search by receipt digits, amount and day, or look its id up), see what is refundable,
+// refund part of it with a reason, and follow the refund until it settles.
 // The page makes the Idempotency-Key for each intended refund and reuses it when retrying.
 import { ApiError, json, query } from '../api.js';
 import { session } from '../session.js';
@@ -16,6 +17,12 @@ export function render(main) {
   let order = null;
   let attempt = null; // {intent: JSON of the refund body, key}
 
+  const search = h('form', { class: 'grid card', id: 'search-form', autocomplete: 'off' },
+    field('Receipt digits', input('q', { id: 'search-q', minlength: 4, maxlength: 50, pattern: '[A-Za-z0-9\\-]{4,50}', placeholder: 'at least 4, e.g. 1234' })),
+    field('Amount', input('amount', { id: 'search-amount', inputmode: 'decimal', placeholder: 'e.g. 499.00' })),
+    field('Day paid', input('day', { id: 'search-day', type: 'date' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'search' }, 'Search')));
+  const results = h('div', { id: 'search-results' });
   const lookup = h('form', { class: 'grid card', id: 'lookup-form', autocomplete: 'off' },
     field('Order id', input('orderId', { required: true, pattern: '[A-Za-z0-9\\-]{1,50}', placeholder: 'from the receipt' })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'lookup' }, 'Look up')));
@@ -26,12 +33,91 @@ export function render(main) {
   const me = session.me();
   fill(main, h('h1', {}, 'Store desk'),
     h('p', { class: 'muted small' }, `Refunds for ${me.storeId}, for orders paid in any store of the chain.`),
+    h('h2', {}, 'Find the order'), search, results,
+    h('p', { class: 'muted small' }, 'Or look up the full order id:'),
     lookup, orderArea, refundArea, status, history);
+
+  search.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const filters = searchFilters();
+    if (filters) searchOrders(filters, null);
+  });
 
   lookup.addEventListener('submit', (event) => {
     event.preventDefault();
     find(lookup.elements.orderId.value.trim());
   });
+
+  /** The search form as query parameters, or null (with the reason shown) when it is not usable. */
+  function searchFilters() {
+    const q = search.elements.q.value.trim();
+    const amountText = search.elements.amount.value.trim();
+    const day = search.elements.day.value;
+    const filters = {};
+    if (q) filters.q = q;
+    if (amountText) {
+      const value = minorUnits(amountText, 'NOK');
+      if (value === null || value < 1) {
+        fill(results, errorBox(new Error(`"${amountText}" is not an amount; write e.g. 499.00.`)));
+        return null;
+      }
+      filters.amount = value;
+    }
+    if (day) {
+      // The day as the cashier's own calendar day (the browser's time zone).
+      const [y, m, d] = day.split('-').map(Number);
+      filters.from = new Date(y, m - 1, d).toISOString();
+      filters.to = new Date(y, m - 1, d + 1).toISOString();
+    }
+    if (Object.keys(filters).length === 0) {
+      fill(results, errorBox(new Error('Type receipt digits, an amount or a day to search for.')));
+      return null;
+    }
+    return filters;
+  }
+
+  /** One page of hits; the first page replaces the list, "More" appends the next. */
+  async function searchOrders(filters, cursor) {
+    const more = results.querySelector('#search-more');
+    if (more) more.remove();
+    if (!cursor) fill(results, h('p', { class: 'loading' }, 'Searching…'));
+    try {
+      const page = await json(`/v1/orders${query({ ...filters, cursor })}`, { signal });
+      let body = results.querySelector('#search-table tbody');
+      if (!cursor || !body) {
+        if (page.orders.length === 0) {
+          fill(results, h('p', { class: 'muted', id: 'search-none' }, 'No order of the chain matches.'));
+          return;
+        }
+        fill(results, table([{ label: 'Paid (UTC)' }, { label: 'Order id' }, { label: 'Paid in' }, { label: 'Captured', num: true },
+          { label: 'Refunded here', num: true }, { label: 'In flight', num: true }, { label: '' }], [], { id: 'search-table' }));
+        body = results.querySelector('#search-table tbody');
+      }
+      for (const hit of page.orders) body.append(hitRow(hit));
+      if (page.nextCursor) {
+        results.append(h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', id: 'search-more', onclick: () => searchOrders(filters, page.nextCursor) }, 'More')));
+      }
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      fill(results, errorBox(e, 'Search failed'));
+    }
+  }
+
+  function hitRow(hit) {
+    return h('tr', { 'data-order-id': hit.orderId, 'data-store-id': hit.originStoreId },
+      h('td', {}, hit.capturedAt ? when(hit.capturedAt) : '—'),
+      h('td', {}, h('code', {}, hit.orderId)),
+      h('td', {}, `${hit.originStoreName} (${hit.originStoreId})`),
+      h('td', { class: 'num' }, money(hit.captured)),
+      h('td', { class: 'num' }, money(hit.refundedHere)),
+      h('td', { class: 'num' }, money(hit.inFlight)),
+      h('td', {}, h('button', { type: 'button', class: 'secondary pick', onclick: () => pick(hit) }, 'Refund…')));
+  }
+
+  function pick(hit) {
+    lookup.elements.orderId.value = hit.orderId;
+    find(hit.orderId, hit.originStoreId).then(() => orderArea.scrollIntoView({ block: 'start' }));
+  }
 
   async function find(orderId, originStoreId) {
     stopPolling();
