@@ -151,6 +151,30 @@ public final class RefundWorld implements AutoCloseable {
   }
 
   /**
+   * Enrolls a store on {@code sibling}'s sales unit (option C): the same MSN, so the same keys
+   * (nothing new is stored), with {@code extra} members (its own {@code orderIdPrefix} …), and
+   * issues it a token.
+   */
+  public Shop shopOnSalesUnit(String storeId, Shop sibling, JsonObject extra) {
+    JsonObject body =
+        new JsonObject()
+            .put("storeId", storeId)
+            .put("name", "Store " + storeId)
+            .put("msn", sibling.msn())
+            .put("chainId", sibling.chainId())
+            .put("api", sibling.api().wireName())
+            .mergeIn(extra);
+    expect(broker.post("/v1/admin/stores", broker.adminToken(), body), 201, "create " + storeId);
+    return new Shop(
+        storeId,
+        sibling.chainId(),
+        sibling.msn(),
+        sibling.api(),
+        sibling.keys(),
+        broker.issueToken("STORE", storeId));
+  }
+
+  /**
    * A partner with new random keys, linked at the sandbox to {@code msns} and stored in the broker
    * (proved against the sandbox).
    */
