@@ -3,6 +3,7 @@ package io.refundbroker.refund;
 import io.refundbroker.caller.Actor;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.vipps.RefundLookup;
 import io.refundbroker.vipps.RefundOutcome;
@@ -158,6 +159,9 @@ public final class RefundReconciler {
         .addKeyValue("refundId", refund.refundId())
         .addKeyValue("retryInMs", delay.toMillis())
         .addKeyValue("cause", cause.getClass().getSimpleName())
+        // e.g. the key set the refund was written with is gone (CREDENTIALS_MISSING, naming it)
+        .addKeyValue(
+            "reason", cause instanceof ProblemException p ? p.code() + ": " + p.detail() : "-")
         .log();
     return refunds.reschedule(pool, refund.refundId(), clock.instant().plus(delay));
   }
