@@ -39,6 +39,25 @@ path "refund-broker/metadata/salesunits/*" {
   }
 }
 
+# Partner keys, one secret per partner (partners/<partnerId>, option A: a partner's keys act for
+# every store that names the partner, with that store's MSN). The same calls as for a sales
+# unit's keys, for the same reasons:
+#   read   - the current keys and an old version for a rollback
+#   create - the partner's first keys
+#   update - every later rotation or rollback; always with check-and-set
+path "refund-broker/data/partners/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+# Version metadata of a partner's keys: read for the history and check-and-set value, update
+# for the rotation bookkeeping in custom_metadata - and nothing else may be sent (see above).
+path "refund-broker/metadata/partners/*" {
+  capabilities = ["read", "update"]
+  allowed_parameters = {
+    "custom_metadata" = []
+  }
+}
+
 # The broker's own secrets, one per name (broker/<name>): the client-certificate CA's private key
 # and the audit MAC key. Each is created once, on first start, and never replaced:
 #   read   - load it at start

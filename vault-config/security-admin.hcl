@@ -16,10 +16,23 @@ path "refund-broker/metadata/salesunits/" {
   capabilities = ["list"]
 }
 
+# The same for partner keys (option A): the history, and which partners have keys.
+path "refund-broker/metadata/partners/*" {
+  capabilities = ["read", "list"]
+}
+
+path "refund-broker/metadata/partners/" {
+  capabilities = ["list"]
+}
+
 # Never the values. Vault applies only the most specific matching pattern, so the deny is
 # written on the very pattern broker.hcl grants (identical patterns are unioned and deny wins):
 # even a token that carries both policies cannot read a store's keys.
 path "refund-broker/data/salesunits/*" {
+  capabilities = ["deny"]
+}
+
+path "refund-broker/data/partners/*" {
   capabilities = ["deny"]
 }
 

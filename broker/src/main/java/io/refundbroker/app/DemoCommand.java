@@ -6,6 +6,7 @@ import io.refundbroker.config.Secret;
 import io.refundbroker.money.Money;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.LedgerEntry;
+import io.refundbroker.sandbox.SandboxPartner;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.sandbox.SandboxStore;
 import io.vertx.core.json.JsonArray;
@@ -25,7 +26,9 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
@@ -37,8 +40,10 @@ import picocli.CommandLine.Command;
  * {@code demo}: a cross-store refund end to end, on this machine only. Starts an embedded
  * PostgreSQL (under {@code <BROKER_DATA_DIR>/demo}, reset at every demo start), the local
  * credential backend and the Vipps sandbox; seeds a chain with two stores, each with its own MSN
- * and keys; takes a payment in Store A; has Store B refund part of it through the broker's API;
- * prints every step and curl lines to try more; then keeps serving until Ctrl-C.
+ * and keys; takes a payment in Store A; has Store B refund part of it through the broker's API with
+ * Store A's keys (option B), again after switching Store A to partner keys (option A), and a
+ * payment of a shop that shares one sales unit with another (option C) — printing which keys and
+ * MSN each Vipps call used; prints curl lines to try more; then keeps serving until Ctrl-C.
  */
 @Command(
     name = "demo",
@@ -212,22 +217,84 @@ public final class DemoCommand implements Callable<Integer> {
               + refund.getString("originStoreId")
               + " (from the order, not the cashier)");
       say("answer:      201 " + refund.getString("status") + ", refundId " + refundId);
-      for (LedgerEntry entry : sandbox.sandbox().ledger()) {
-        say(
-            "Vipps call:  POST /epayment/v1/payments/"
-                + entry.reference()
-                + "/refund  Merchant-Serial-Number: "
-                + entry.msn()
-                + "  Idempotency-Key: "
-                + entry.idempotencyKey());
-        say(
-            "             authorized with client_id "
-                + entry.clientId()
-                + " (Oslo's keys, token of MSN "
-                + entry.tokenMsn()
-                + ") → applied "
-                + entry.amount());
-      }
+      printCall(lastCall(), "Oslo's own keys (option B)");
+
+      heading("The same refund with partner keys (option A): one key set for every store");
+      Keys partner = Keys.random("-"); // partner keys belong to no MSN
+      sandbox
+          .sandbox()
+          .registerPartner(
+              new SandboxPartner(
+                  "pos-vendor",
+                  partner.clientId(),
+                  Secret.of(partner.clientSecret()),
+                  Secret.of(partner.subscriptionKey()),
+                  Set.of("123456", "654321")));
+      JsonObject partnerKeys =
+          call(
+              "PUT",
+              "/v1/admin/partners/pos-vendor/credentials",
+              adminToken,
+              keysBody(partner),
+              200);
+      say(
+          "partner pos-vendor: keys proved with Vipps and stored as version "
+              + partnerKeys.getValue("version")
+              + "; Vipps links them to MSNs 123456 and 654321");
+      call(
+          "PATCH",
+          "/v1/admin/stores/oslo-sentrum",
+          adminToken,
+          new JsonObject().put("partnerId", "pos-vendor"),
+          200);
+      say(
+          "admin switched Oslo Sentrum to partner keys (PATCH partnerId; the tills change nothing)");
+      JsonObject underA = refund(bergenToken, ORDER_ID, 5000, "Returned gloves");
+      say(
+          "answer:      201 "
+              + underA.getString("status")
+              + ", origin "
+              + underA.getString("originStoreId"));
+      printCall(lastCall(), "partner pos-vendor's keys, Oslo's MSN from the store record");
+
+      heading(
+          "The same refund on one shared sales unit (option C): two shops, one MSN, one key set");
+      Keys shared = Keys.random("777777");
+      sandbox.sandbox().registerStore(shared.sandboxStore());
+      enroll("trondheim-torget", "Trondheim Torget", shared, "T1-");
+      call(
+          "POST",
+          "/v1/admin/stores",
+          adminToken,
+          new JsonObject()
+              .put("storeId", "trondheim-stasjon")
+              .put("name", "Trondheim Stasjon")
+              .put("msn", "777777")
+              .put("chainId", CHAIN)
+              .put("orderIdPrefix", "T2-"),
+          201);
+      say(
+          "Trondheim Stasjon: on MSN 777777 too, order-id prefix T2- (no keys of its own: the"
+              + " sales unit's are shared)");
+      sandbox
+          .sandbox()
+          .seedPayment(
+              SandboxPayment.captured(
+                  "777777",
+                  "T2-order-2001",
+                  VippsApi.EPAYMENT,
+                  new Money(19900, "NOK"),
+                  Instant.now()));
+      say(
+          "A customer paid 199.00 NOK in Trondheim Stasjon (order T2-order-2001, never registered)");
+      JsonObject underC = refund(bergenToken, "T2-order-2001", 5000, "Returned hat");
+      say(
+          "answer:      201 "
+              + underC.getString("status")
+              + ", origin "
+              + underC.getString("originStoreId")
+              + " (found by its prefix T2-)");
+      printCall(lastCall(), "the sales unit's own keys, shared by both Trondheim shops");
 
       heading("The audit trail (as an auditor reads it)");
       String auditorToken = issue("demo-auditor", "AUDITOR", null);
@@ -293,6 +360,57 @@ public final class DemoCommand implements Callable<Integer> {
       out.flush();
     }
 
+    private JsonObject refund(String token, String orderId, long value, String reason) {
+      return call(
+          "POST",
+          "/v1/refunds",
+          token,
+          new JsonObject()
+              .put("orderId", orderId)
+              .put("amount", new Money(value, "NOK").toJson())
+              .put("reason", reason),
+          201,
+          Map.of("Idempotency-Key", "bergen-till-" + UUID.randomUUID()));
+    }
+
+    private LedgerEntry lastCall() {
+      List<LedgerEntry> ledger = sandbox.sandbox().ledger();
+      return ledger.get(ledger.size() - 1);
+    }
+
+    /** What the Vipps refund call carried: MSN, keys (by client id, never a secret), token. */
+    private void printCall(LedgerEntry entry, String whose) {
+      say(
+          "Vipps call:  POST /"
+              + (entry.api() == VippsApi.ECOM ? "ecomm/v2" : "epayment/v1")
+              + "/payments/"
+              + entry.reference()
+              + "/refund  Merchant-Serial-Number: "
+              + entry.msn()
+              + "  Idempotency-Key: "
+              + entry.idempotencyKey());
+      say(
+          "             authorized with client_id "
+              + entry.clientId()
+              + " ("
+              + whose
+              + (entry.partnerId() == null
+                  ? ", token of MSN " + entry.tokenMsn()
+                  : ", token of partner "
+                      + entry.partnerId()
+                      + " acting for MSN "
+                      + entry.tokenMsn())
+              + ") → applied "
+              + entry.amount());
+    }
+
+    private static JsonObject keysBody(Keys keys) {
+      return new JsonObject()
+          .put("clientId", keys.clientId())
+          .put("clientSecret", keys.clientSecret())
+          .put("subscriptionKey", keys.subscriptionKey());
+    }
+
     private String enroll(String storeId, String name, Keys keys, String prefix) {
       JsonObject store =
           new JsonObject()
@@ -309,10 +427,7 @@ public final class DemoCommand implements Callable<Integer> {
               "PUT",
               "/v1/admin/stores/" + storeId + "/credentials",
               adminToken,
-              new JsonObject()
-                  .put("clientId", keys.clientId())
-                  .put("clientSecret", keys.clientSecret())
-                  .put("subscriptionKey", keys.subscriptionKey()),
+              keysBody(keys),
               200);
       say(
           name

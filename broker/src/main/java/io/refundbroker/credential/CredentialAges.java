@@ -2,6 +2,7 @@ package io.refundbroker.credential;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
 import io.vertx.core.Future;
@@ -110,7 +111,7 @@ public final class CredentialAges {
 
   private Future<CredentialAge> age(Store store) {
     return backend
-        .history(store.msn())
+        .history(KeyHolder.salesUnit(store.msn()))
         .map(
             history -> {
               CredentialAge age = CredentialAge.of(store, history, clock.instant(), maxAge);

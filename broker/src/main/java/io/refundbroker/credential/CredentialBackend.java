@@ -1,6 +1,8 @@
 package io.refundbroker.credential;
 
 import io.refundbroker.audit.signing.CheckpointSigner;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Map;
@@ -8,10 +10,11 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Where the stores' Vipps keys live: HashiCorp Vault KV v2 ({@code credential.vault}) or the local
- * envelope-encrypted table ({@code credential.local}). Both keep numbered versions per MSN, write
- * with check-and-set and never overwrite or delete a version. Every method returns a future and
- * never blocks the caller's thread.
+ * Where the Vipps keys live: HashiCorp Vault KV v2 ({@code credential.vault}) or the local
+ * envelope-encrypted tables ({@code credential.local}). Both keep numbered versions per key holder
+ * (a sales unit's own keys, Vault {@code salesunits/<msn>}; a partner's keys, Vault {@code
+ * partners/<partnerId>}), write with check-and-set and never overwrite or delete a version. Every
+ * method returns a future and never blocks the caller's thread.
  *
  * <p>Failures are {@link io.refundbroker.error.ProblemException}s: 503 {@code
  * CREDENTIALS_UNAVAILABLE} when the backend cannot be used (unreachable, sealed, throttled, or it
@@ -31,8 +34,8 @@ public interface CredentialBackend {
   boolean joinsTransaction();
 
   /**
-   * Writes {@code keys} as the next version of {@code msn}, only if the current version is still
-   * {@code cas} (0: only if none exists).
+   * Writes {@code keys} as the next version of {@code holder}'s keys, only if the current version
+   * is still {@code cas} (0: only if none exists).
    *
    * @param tx the transaction the caller will append its audit event in; the local backend writes
    *     in it (so the version commits with its audit event), Vault cannot take part and ignores it
@@ -40,36 +43,36 @@ public interface CredentialBackend {
    *     current version is no longer {@code cas}
    */
   Future<CredentialVersion> write(
-      SqlConnection tx, String msn, KeySet keys, int cas, RotationInfo info);
+      SqlConnection tx, KeyHolder holder, KeySet keys, int cas, RotationInfo info);
 
   /**
-   * The current version of {@code msn}'s keys.
+   * The current version of {@code holder}'s keys.
    *
    * @return fails with 409 {@code CREDENTIALS_MISSING} when none were ever stored (or the current
    *     one was deleted outside the broker)
    */
-  Future<StoreCredentials> read(String msn);
+  Future<VippsKeys> read(KeyHolder holder);
 
   /**
-   * One retained version of {@code msn}'s keys.
+   * One retained version of {@code holder}'s keys.
    *
    * @return fails with 404 {@code CREDENTIALS_VERSION_NOT_FOUND} for a version that does not exist,
    *     was pruned or deleted
    */
-  Future<StoreCredentials> read(String msn, int version);
+  Future<VippsKeys> read(KeyHolder holder, int version);
 
   /** The retained versions' metadata; an empty history when nothing was stored. */
-  Future<CredentialHistory> history(String msn);
+  Future<CredentialHistory> history(KeyHolder holder);
 
   /**
    * Rolls back: writes the data of {@code version} as a new version (check-and-set on {@code cas}).
    * Nothing is deleted; the rollback is itself a version.
    *
-   * @return the new version; fails like {@link #read(String, int)} and {@link #write}
+   * @return the new version; fails like {@link #read(KeyHolder, int)} and {@link #write}
    */
   default Future<CredentialVersion> rollback(
-      SqlConnection tx, String msn, int version, int cas, RotationInfo info) {
-    return read(msn, version).compose(old -> write(tx, msn, KeySet.of(old), cas, info));
+      SqlConnection tx, KeyHolder holder, int version, int cas, RotationInfo info) {
+    return read(holder, version).compose(old -> write(tx, holder, KeySet.of(old), cas, info));
   }
 
   /**

@@ -1,24 +1,26 @@
 package io.refundbroker.credential;
 
+import io.refundbroker.salesunit.KeyHolder;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The versions a backend keeps for one sales unit, oldest first.
+ * The versions a backend keeps for one key holder (a sales unit or a partner), oldest first.
  *
- * @param msn the sales unit
+ * @param holder whose keys
  * @param currentVersion the latest version, 0 when nothing was ever stored (the check-and-set value
  *     for "create only")
  * @param versions metadata of the retained versions
  */
-public record CredentialHistory(String msn, int currentVersion, List<CredentialVersion> versions) {
+public record CredentialHistory(
+    KeyHolder holder, int currentVersion, List<CredentialVersion> versions) {
 
   public CredentialHistory {
     versions = List.copyOf(versions);
   }
 
-  public static CredentialHistory empty(String msn) {
-    return new CredentialHistory(msn, 0, List.of());
+  public static CredentialHistory empty(KeyHolder holder) {
+    return new CredentialHistory(holder, 0, List.of());
   }
 
   /** The metadata of {@code version}, when it is retained. */

@@ -83,9 +83,10 @@ public final class CredentialInvalidations {
   }
 
   /**
-   * Queues a change notification for {@code msn} in the transaction {@code tx}; PostgreSQL delivers
-   * it to every listener when the transaction commits, and never if it rolls back. The caller drops
-   * this instance's own cache entry after the commit.
+   * Queues a change notification for {@code msn} (a key holder's {@code KeyHolder.key()}, or an
+   * MSN) in the transaction {@code tx}; PostgreSQL delivers it to every listener when the
+   * transaction commits, and never if it rolls back. The caller drops this instance's own cache
+   * entry after the commit.
    */
   public Future<Void> notifyChanged(SqlConnection tx, String msn) {
     return tx.preparedQuery(NOTIFY).execute(Tuple.of(CHANNEL, msn + " " + origin)).mapEmpty();

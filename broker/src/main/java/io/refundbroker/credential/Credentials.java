@@ -73,9 +73,10 @@ public final class Credentials implements Feature {
           return CredentialInvalidations.start(
                   vertx,
                   database.connectOptions(),
-                  msn -> {
-                    cache.invalidate(msn);
-                    vipps.forgetTokens(KeyHolder.salesUnit(msn));
+                  changed -> {
+                    KeyHolder holder = changedHolder(changed);
+                    cache.invalidate(holder);
+                    vipps.forgetTokens(holder);
                   },
                   cache::invalidateAll)
               .map(
@@ -97,6 +98,14 @@ public final class Credentials implements Feature {
                               clock),
                           backend.checkpointSigner()));
         });
+  }
+
+  /**
+   * The holder a change notification names: {@link KeyHolder#key()}, or a bare MSN (what brokers
+   * before partner keys sent).
+   */
+  static KeyHolder changedHolder(String changed) {
+    return changed.indexOf(':') >= 0 ? KeyHolder.fromKey(changed) : KeyHolder.salesUnit(changed);
   }
 
   /** The cached read side for the refund flow. */

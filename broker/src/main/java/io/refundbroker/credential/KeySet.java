@@ -1,6 +1,8 @@
 package io.refundbroker.credential;
 
 import io.refundbroker.config.Secret;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import java.util.Objects;
 
 /**
@@ -24,10 +26,20 @@ public record KeySet(String clientId, Secret clientSecret, Secret subscriptionKe
     return new StoreCredentials(msn, version, clientId, clientSecret, subscriptionKey);
   }
 
+  /** These keys as version {@code version} of {@code holder}'s keys. */
+  public VippsKeys as(KeyHolder holder, int version) {
+    return new VippsKeys(holder, version, clientId, clientSecret, subscriptionKey);
+  }
+
   /** The key set of stored credentials. */
   public static KeySet of(StoreCredentials credentials) {
     return new KeySet(
         credentials.clientId(), credentials.clientSecret(), credentials.subscriptionKey());
+  }
+
+  /** The key set of stored keys. */
+  public static KeySet of(VippsKeys keys) {
+    return new KeySet(keys.clientId(), keys.clientSecret(), keys.subscriptionKey());
   }
 
   @Override

@@ -27,6 +27,19 @@ public record StoreCredentials(
     Objects.requireNonNull(subscriptionKey, "subscriptionKey");
   }
 
+  /**
+   * A sales unit's own keys as read from the credential store.
+   *
+   * @throws IllegalArgumentException when {@code keys} are not a sales unit's own
+   */
+  public static StoreCredentials of(VippsKeys keys) {
+    if (!(keys.holder() instanceof KeyHolder.SalesUnit unit)) {
+      throw new IllegalArgumentException("not a sales unit's keys: " + keys.holder().describe());
+    }
+    return new StoreCredentials(
+        unit.msn(), keys.version(), keys.clientId(), keys.clientSecret(), keys.subscriptionKey());
+  }
+
   /** These keys as the sales unit's own key set (what an access token is fetched with). */
   public VippsKeys vippsKeys() {
     return new VippsKeys(

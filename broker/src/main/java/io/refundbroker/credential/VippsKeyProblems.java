@@ -1,6 +1,7 @@
 package io.refundbroker.credential;
 
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.vipps.VippsFailure;
 
 /**
@@ -12,10 +13,10 @@ public final class VippsKeyProblems {
   private VippsKeyProblems() {}
 
   /**
-   * The problem for {@code failure}, a check of keys for {@code msn}; anything but a {@link
+   * The problem for {@code failure}, a check of {@code holder}'s keys; anything but a {@link
    * VippsFailure} is returned as it is.
    */
-  public static Throwable of(Throwable failure, String msn) {
+  public static Throwable of(Throwable failure, KeyHolder holder) {
     if (!(failure instanceof VippsFailure vipps)) {
       return failure;
     }
@@ -25,8 +26,8 @@ public final class VippsKeyProblems {
       case KEYS_REJECTED ->
           ProblemException.unprocessable(
               "CREDENTIALS_REJECTED",
-              "Vipps refused these keys for MSN "
-                  + msn
+              "Vipps refused these keys for "
+                  + holder.describe()
                   + " (HTTP "
                   + vipps.httpStatus()
                   + "): check client_id, client_secret and the subscription key");

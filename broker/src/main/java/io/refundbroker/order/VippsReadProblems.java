@@ -1,7 +1,7 @@
 package io.refundbroker.order;
 
-import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.vipps.VippsFailure;
 
 /**
@@ -17,7 +17,7 @@ public final class VippsReadProblems {
    * The problem for {@code failure}, a read of {@code reference} with the origin store's {@code
    * keys}; anything but a {@link VippsFailure} is returned as it is.
    */
-  public static Throwable of(Throwable failure, StoreCredentials keys, String reference) {
+  public static Throwable of(Throwable failure, KeysInUse keys, String reference) {
     if (!(failure instanceof VippsFailure vipps)) {
       return failure;
     }
@@ -36,11 +36,13 @@ public final class VippsReadProblems {
       case KEYS_REJECTED ->
           badGateway(
               "VIPPS_CREDENTIALS_REJECTED",
-              "Vipps refused the stored API keys of MSN "
-                  + keys.msn()
+              "Vipps refused the stored API keys of "
+                  + keys.keys().holder().describe()
                   + " (version "
-                  + keys.version()
-                  + "); an admin must rotate them");
+                  + keys.keys().version()
+                  + ") for MSN "
+                  + keys.msn()
+                  + "; an admin must rotate them, or link the MSN to the partner");
       case UNAVAILABLE ->
           ProblemException.unavailable(
               "VIPPS_UNAVAILABLE", "Vipps cannot be asked now: " + vipps.detail());

@@ -2,6 +2,8 @@ package io.refundbroker.refund;
 
 import io.refundbroker.caller.Principal;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.store.Store;
 import io.vertx.core.json.JsonObject;
@@ -10,7 +12,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** One broker refund, as stored. {@code upstreamKey} is the idempotency key sent to Vipps. */
+/**
+ * One broker refund, as stored. {@code upstreamKey} is the idempotency key sent to Vipps. The key
+ * set it is sent with is recorded when it is written and never changes: the origin sales unit's own
+ * keys ({@code partnerId} null) or partner {@code partnerId}'s keys (option A), at version {@code
+ * credentialsVersion} (a resend after a rotation uses the holder's newer version).
+ */
 public record Refund(
     UUID refundId,
     String requestingClientId,
@@ -28,6 +35,7 @@ public record Refund(
     String failureCode,
     String failureDetail,
     Integer credentialsVersion,
+    String partnerId,
     Integer upstreamStatus,
     int attempts,
     Instant nextAttemptAt,
@@ -39,7 +47,8 @@ public record Refund(
   static final String COLUMNS =
       "refund_id, requesting_client_id, requesting_store_id, origin_store_id, order_id, chain_id,"
           + " msn, api, amount_value, currency, reason, status, upstream_key, idempotency_key,"
-          + " failure_code, failure_detail, credentials_version, upstream_status, attempts,"
+          + " failure_code, failure_detail, credentials_version, partner_id, upstream_status,"
+          + " attempts,"
           + " next_attempt_at, last_attempt_at, created_at, updated_at, completed_at";
 
   /**
@@ -49,8 +58,8 @@ public record Refund(
    *
    * @param requester the store client asking
    * @param idempotencyKey the key the requester sent
-   * @param origin the store the payment was taken in, whose keys (version {@code
-   *     credentialsVersion}) the refund is sent with
+   * @param origin the store the payment was taken in
+   * @param keys the key set the refund is sent with (the origin's partner's or its sales unit's)
    */
   static Refund pending(
       UUID refundId,
@@ -60,7 +69,7 @@ public record Refund(
       String orderId,
       Money amount,
       String reason,
-      int credentialsVersion,
+      KeysInUse keys,
       Instant now,
       Instant reconcileFrom) {
     return new Refund(
@@ -79,7 +88,8 @@ public record Refund(
         idempotencyKey,
         /* failureCode */ null,
         /* failureDetail */ null,
-        credentialsVersion,
+        keys.keys().version(),
+        keys.keys().holder() instanceof KeyHolder.Partner partner ? partner.partnerId() : null,
         /* upstreamStatus */ null,
         /* attempts */ 1,
         reconcileFrom,
@@ -107,6 +117,7 @@ public record Refund(
         row.getString("failure_code"),
         row.getString("failure_detail"),
         row.getInteger("credentials_version"),
+        row.getString("partner_id"),
         row.getInteger("upstream_status"),
         row.getInteger("attempts"),
         instant(row.getOffsetDateTime("next_attempt_at")),
@@ -114,6 +125,23 @@ public record Refund(
         instant(row.getOffsetDateTime("created_at")),
         instant(row.getOffsetDateTime("updated_at")),
         instant(row.getOffsetDateTime("completed_at")));
+  }
+
+  /** Whose keys this refund is sent with, whatever its store uses by now. */
+  KeyHolder keyHolder() {
+    return partnerId != null ? KeyHolder.partner(partnerId) : KeyHolder.salesUnit(msn);
+  }
+
+  /** The key set, in audit words: {@code {holder: salesunit|partner, partnerId?, version}}. */
+  JsonObject keysJson() {
+    JsonObject keys =
+        new JsonObject()
+            .put("holder", partnerId != null ? "partner" : "salesunit")
+            .put("version", credentialsVersion);
+    if (partnerId != null) {
+      keys.put("partnerId", partnerId);
+    }
+    return keys;
   }
 
   private static Instant instant(OffsetDateTime time) {
@@ -155,6 +183,7 @@ public record Refund(
             .put("amount", amount.toJson())
             .put("vippsIdempotencyKey", upstreamKey)
             .put("credentialsVersion", credentialsVersion)
+            .put("keys", keysJson())
             .put("status", status.name())
             .put("attempts", attempts);
     if (upstreamStatus != null) {

@@ -3,7 +3,8 @@ package io.refundbroker.refund;
 import io.refundbroker.caller.Actor;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
-import io.refundbroker.credential.StoreCredentials;
+import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.vipps.RefundLookup;
 import io.refundbroker.vipps.RefundOutcome;
 import io.refundbroker.vipps.VippsGateway;
@@ -107,12 +108,13 @@ public final class RefundReconciler {
   }
 
   private Future<Void> reconcile(Refund refund) {
+    // the key set the refund was written with, even if its store has switched options since
     return credentials
-        .current(refund.msn())
+        .keysFor(refund.keyHolder(), refund.msn(), refund.api())
         .compose(
             keys ->
                 vipps
-                    .lookupRefund(keys.inUse(refund.api()), refund.orderId(), refund.upstreamKey())
+                    .lookupRefund(keys, refund.orderId(), refund.upstreamKey())
                     .compose(
                         lookup ->
                             lookup == RefundLookup.APPLIED
@@ -120,7 +122,7 @@ public final class RefundReconciler {
                                 : resend(refund, keys)));
   }
 
-  private Future<Void> resend(Refund refund, StoreCredentials keys) {
+  private Future<Void> resend(Refund refund, KeysInUse keys) {
     Instant now = clock.instant();
     return refunds
         .recentCalls(pool, refund.msn(), refund.orderId(), now.minus(Duration.ofMinutes(1)))
@@ -131,7 +133,7 @@ public final class RefundReconciler {
                     pool, refund.refundId(), recent.oldest().plus(Duration.ofMinutes(1)));
               }
               return refunds
-                  .recordAttempt(pool, refund.refundId(), keys.version(), now)
+                  .recordAttempt(pool, refund.refundId(), keys.keys().version(), now)
                   .compose(v -> vipps.refund(RefundService.callFor(refund, keys)))
                   .compose(outcome -> record(refund, outcome));
             });
@@ -157,6 +159,9 @@ public final class RefundReconciler {
         .addKeyValue("refundId", refund.refundId())
         .addKeyValue("retryInMs", delay.toMillis())
         .addKeyValue("cause", cause.getClass().getSimpleName())
+        // e.g. the key set the refund was written with is gone (CREDENTIALS_MISSING, naming it)
+        .addKeyValue(
+            "reason", cause instanceof ProblemException p ? p.code() + ": " + p.detail() : "-")
         .log();
     return refunds.reschedule(pool, refund.refundId(), clock.instant().plus(delay));
   }

@@ -39,11 +39,11 @@ public final class RefundRepository {
       INSERT INTO refunds (refund_id, requesting_client_id, requesting_store_id, origin_store_id,
                            order_id, chain_id, msn, api, amount_value, currency, reason, status,
                            upstream_key, idempotency_key, request_id, credentials_version,
-                           attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
+                           partner_id, attempts, next_attempt_at, last_attempt_at, created_at, updated_at)
       VALUES (#{refundId}, #{requestingClientId}, #{requestingStoreId}, #{originStoreId},
               #{orderId}, #{chainId}, #{msn}, #{api}, #{amount}, #{currency}, #{reason}, 'PENDING',
               #{upstreamKey}, #{idempotencyKey}, #{requestId}, #{credentialsVersion},
-              1, #{nextAttemptAt}, #{now}, #{now}, #{now})
+              #{partnerId}, 1, #{nextAttemptAt}, #{now}, #{now}, #{now})
       RETURNING %s
       """
           .formatted(Refund.COLUMNS);
@@ -169,6 +169,7 @@ public final class RefundRepository {
     p.put("idempotencyKey", r.idempotencyKey());
     p.put("requestId", requestId);
     p.put("credentialsVersion", r.credentialsVersion());
+    p.put("partnerId", r.partnerId());
     p.put("nextAttemptAt", utc(r.nextAttemptAt()));
     p.put("now", utc(now));
     return SqlTemplate.forQuery(sql, INSERT_REFUND)
@@ -222,8 +223,8 @@ public final class RefundRepository {
 
   /**
    * Counts one more upstream refund call for this refund, made with version {@code
-   * credentialsVersion} of the origin store's keys (a resend after a rotation uses the new keys,
-   * and the audit events that follow must name them).
+   * credentialsVersion} of the key set the refund was written with (a resend after a rotation uses
+   * the new keys, and the audit events that follow must name them).
    */
   public Future<Void> recordAttempt(
       SqlClient sql, UUID refundId, int credentialsVersion, Instant now) {

@@ -6,7 +6,6 @@ import io.refundbroker.caller.Caller;
 import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
-import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.db.Transactions;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
@@ -16,6 +15,7 @@ import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
 import io.refundbroker.order.PaymentLookup;
 import io.refundbroker.order.ResolvedOrder;
+import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.store.RefundLimits;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreRepository;
@@ -91,7 +91,7 @@ public final class RefundService {
 
   /** Everything gathered before the write-ahead transaction. */
   private record Prepared(
-      Store requesting, ResolvedOrder resolved, StoreCredentials credentials, Order vippsOrder) {}
+      Store requesting, ResolvedOrder resolved, KeysInUse credentials, Order vippsOrder) {}
 
   public RefundService(
       Pool pool,
@@ -252,7 +252,7 @@ public final class RefundService {
         .compose(
             open -> {
               checkPerRefundLimit(requesting, request.amount());
-              return credentials.current(origin.msn());
+              return credentials.keysFor(origin);
             })
         .compose(keys -> orderFromVipps(principal, resolved, keys))
         .map(
@@ -260,14 +260,14 @@ public final class RefundService {
                 new Prepared(requesting, resolved, vippsOrder.credentials(), vippsOrder.order()));
   }
 
-  private record KeysAndOrder(StoreCredentials credentials, Order order) {}
+  private record KeysAndOrder(KeysInUse credentials, Order order) {}
 
   /**
    * For an order the broker has not seen (resolved by prefix), its captured amount from Vipps —
    * read with the origin store's keys, so within the caller's look-up quota.
    */
   private Future<KeysAndOrder> orderFromVipps(
-      Principal principal, ResolvedOrder resolved, StoreCredentials keys) {
+      Principal principal, ResolvedOrder resolved, KeysInUse keys) {
     if (resolved.order() != null) {
       return Future.succeededFuture(new KeysAndOrder(keys, null));
     }
@@ -307,7 +307,7 @@ public final class RefundService {
             orderId,
             request.amount(),
             request.reason(),
-            prepared.credentials().version(),
+            prepared.credentials(),
             now,
             now.plus(callBudget));
     return Transactions.run(
@@ -494,7 +494,7 @@ public final class RefundService {
                     : Future.succeededFuture());
   }
 
-  private Future<Refund> callVipps(Caller caller, Refund refund, StoreCredentials keys) {
+  private Future<Refund> callVipps(Caller caller, Refund refund, KeysInUse keys) {
     return vipps
         .refund(callFor(refund, keys))
         .compose(
@@ -513,10 +513,13 @@ public final class RefundService {
             });
   }
 
-  /** The Vipps call for a refund; byte-identical for every retry and reconciliation. */
-  static RefundCall callFor(Refund refund, StoreCredentials keys) {
+  /**
+   * The Vipps call for a refund; byte-identical for every retry and reconciliation. {@code keys}
+   * are the refund's recorded key holder's, for the refund's own MSN and API.
+   */
+  static RefundCall callFor(Refund refund, KeysInUse keys) {
     return new RefundCall(
-        keys.inUse(refund.api()),
+        new KeysInUse(refund.msn(), refund.api(), keys.keys()),
         refund.orderId(),
         refund.amount(),
         refund.upstreamKey(),

@@ -13,8 +13,9 @@ import java.time.Instant;
  * @param amount the refunded amount
  * @param idempotencyKey the {@code Idempotency-Key} / {@code X-Request-Id} it was sent with
  * @param clientId the {@code client_id} whose token authorized it
- * @param tokenMsn the MSN of the store whose keys fetched that token
+ * @param tokenMsn the MSN the token acted for (a store's own, or the one a partner's call named)
  * @param appliedAt when (sandbox clock)
+ * @param partnerId the partner whose token acted for {@code tokenMsn}, or null for a store's own
  */
 public record LedgerEntry(
     String msn,
@@ -24,4 +25,5 @@ public record LedgerEntry(
     String idempotencyKey,
     String clientId,
     String tokenMsn,
-    Instant appliedAt) {}
+    Instant appliedAt,
+    String partnerId) {}

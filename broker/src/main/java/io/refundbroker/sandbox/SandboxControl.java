@@ -12,6 +12,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -21,6 +24,8 @@ import java.util.function.Function;
  * <pre>
  * POST   /sandbox/v1/stores              {msn, clientId, clientSecret, subscriptionKey}
  * GET    /sandbox/v1/stores              msn and clientId of each store
+ * POST   /sandbox/v1/partners            {partnerId, clientId, clientSecret, subscriptionKey, msns:[…]}
+ * GET    /sandbox/v1/partners            partnerId, clientId and msns of each partner
  * POST   /sandbox/v1/payments            {msn, reference, api?, captured:{value,currency}, createdAt?, capturedAt?}
  * GET    /sandbox/v1/payments/{msn}/{reference}
  * GET    /sandbox/v1/ledger              applied refunds
@@ -46,6 +51,8 @@ final class SandboxControl {
     router.get(BASE).handler(ctx -> json(ctx, 200, overview()));
     router.post(BASE + "/stores").handler(ctx -> handle(ctx, 201, this::registerStore));
     router.get(BASE + "/stores").handler(ctx -> json(ctx, 200, stores()));
+    router.post(BASE + "/partners").handler(ctx -> handle(ctx, 201, this::registerPartner));
+    router.get(BASE + "/partners").handler(ctx -> json(ctx, 200, partners()));
     router.post(BASE + "/payments").handler(ctx -> handle(ctx, 201, this::seedPayment));
     router.get(BASE + "/payments/:msn/:reference").handler(this::payment);
     router.get(BASE + "/ledger").handler(ctx -> json(ctx, 200, ledger()));
@@ -94,6 +101,8 @@ final class SandboxControl {
             new JsonArray()
                 .add("POST /sandbox/v1/stores")
                 .add("GET /sandbox/v1/stores")
+                .add("POST /sandbox/v1/partners")
+                .add("GET /sandbox/v1/partners")
                 .add("POST /sandbox/v1/payments")
                 .add("GET /sandbox/v1/payments/{msn}/{reference}")
                 .add("GET /sandbox/v1/ledger")
@@ -125,6 +134,42 @@ final class SandboxControl {
         | DateTimeParseException e) {
       error(ctx, 400, e.getMessage() == null ? "invalid or missing field" : e.getMessage());
     }
+  }
+
+  private Object registerPartner(JsonObject body) {
+    Object msns = body.getValue("msns");
+    if (!(msns instanceof JsonArray list)) {
+      throw new IllegalArgumentException("msns is required (an array of MSNs)");
+    }
+    Set<String> linked = new TreeSet<>();
+    for (Object msn : list) {
+      if (!(msn instanceof String text)) {
+        throw new IllegalArgumentException("msns must be strings");
+      }
+      linked.add(text);
+    }
+    SandboxPartner partner =
+        new SandboxPartner(
+            required(body, "partnerId"),
+            required(body, "clientId"),
+            Secret.of(required(body, "clientSecret")),
+            Secret.of(required(body, "subscriptionKey")),
+            linked);
+    sandbox.registerPartner(partner);
+    return describe(partner);
+  }
+
+  private JsonArray partners() {
+    JsonArray out = new JsonArray();
+    sandbox.partners().forEach(p -> out.add(describe(p)));
+    return out;
+  }
+
+  private static JsonObject describe(SandboxPartner partner) {
+    return new JsonObject()
+        .put("partnerId", partner.partnerId())
+        .put("clientId", partner.clientId())
+        .put("msns", new JsonArray(List.copyOf(new TreeSet<>(partner.msns()))));
   }
 
   private Object registerStore(JsonObject body) {
@@ -200,6 +245,7 @@ final class SandboxControl {
               .put("idempotencyKey", entry.idempotencyKey())
               .put("clientId", entry.clientId())
               .put("tokenMsn", entry.tokenMsn())
+              .put("partnerId", entry.partnerId())
               .put("appliedAt", entry.appliedAt().toString()));
     }
     return out;

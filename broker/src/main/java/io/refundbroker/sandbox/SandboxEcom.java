@@ -51,7 +51,7 @@ final class SandboxEcom {
   SandboxAnswer refund(String orderId, MultiMap headers, Buffer raw) {
     IssuedToken token = tokens.authorize(headers);
     if (token == null) {
-      return SandboxAnswer.unauthorized();
+      return tokens.refusal(headers);
     }
     String requestId = headers.get(VippsHeaders.REQUEST_ID);
     SandboxAnswer invalid = checkRequest(requestId, orderId);
@@ -203,7 +203,7 @@ final class SandboxEcom {
   SandboxAnswer details(String orderId, MultiMap headers) {
     IssuedToken token = tokens.authorize(headers);
     if (token == null) {
-      return SandboxAnswer.unauthorized();
+      return tokens.refusal(headers);
     }
     Payment payment = ecomPayment(token.msn(), orderId);
     if (payment == null) {

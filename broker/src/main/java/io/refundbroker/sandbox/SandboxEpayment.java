@@ -53,7 +53,7 @@ final class SandboxEpayment {
   SandboxAnswer refund(String reference, MultiMap headers, Buffer raw) {
     IssuedToken token = tokens.authorize(headers);
     if (token == null) {
-      return SandboxAnswer.unauthorized();
+      return tokens.refusal(headers);
     }
     String key = headers.get(VippsHeaders.IDEMPOTENCY_KEY);
     SandboxAnswer invalid = common(reference, headers);
@@ -244,7 +244,7 @@ final class SandboxEpayment {
   private Found find(String reference, MultiMap headers) {
     IssuedToken token = tokens.authorize(headers);
     if (token == null) {
-      return new Found(null, null, SandboxAnswer.unauthorized());
+      return new Found(null, null, tokens.refusal(headers));
     }
     SandboxAnswer invalid = common(reference, headers);
     if (invalid != null) {

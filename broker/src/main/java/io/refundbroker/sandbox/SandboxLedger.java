@@ -205,7 +205,8 @@ final class SandboxLedger {
             key,
             token.clientId(),
             token.msn(),
-            now));
+            now,
+            token.partnerId()));
     return event;
   }
 

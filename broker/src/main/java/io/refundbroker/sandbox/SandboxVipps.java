@@ -18,7 +18,8 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>A token works only with the subscription key of the store that fetched it, and only for
- *       that store's MSN (another MSN in the header or eCom body is a 401).
+ *       that store's MSN (another MSN in the header or eCom body is a 401). A partner's token acts
+ *       for the MSN its call names, if linked to the partner (else 403 "Invalid MSN").
  *   <li>A payment is identified by (MSN, reference): another store's keys get "reference not found"
  *       (ePayment 404) / errorCode 35 (eCom 404).
  *   <li>Refunds: at most captured − refunded; at most {@code refundCallsPerMinute} refund calls per
@@ -47,6 +48,14 @@ final class SandboxVipps {
 
   synchronized void registerStore(SandboxStore store) {
     tokens.registerStore(store);
+  }
+
+  synchronized void registerPartner(SandboxPartner partner) {
+    tokens.registerPartner(partner);
+  }
+
+  synchronized List<SandboxPartner> partners() {
+    return tokens.partners();
   }
 
   synchronized List<SandboxStore> stores() {

@@ -328,6 +328,16 @@ public final class VippsSandbox {
     vipps.registerStore(store);
   }
 
+  /** Registers (or replaces) a partner, its keys and the MSNs it may act for. */
+  public void registerPartner(SandboxPartner partner) {
+    vipps.registerPartner(partner);
+  }
+
+  /** Registered partners. */
+  public List<SandboxPartner> partners() {
+    return vipps.partners();
+  }
+
   /** Registered sales units. */
   public List<SandboxStore> stores() {
     return vipps.stores();

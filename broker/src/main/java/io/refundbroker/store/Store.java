@@ -5,7 +5,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
 
-/** A store: one Vipps sales unit of a chain. */
+/**
+ * A store of a chain, on a Vipps sales unit ({@code msn}; several stores may share one, each with
+ * its own {@code orderIdPrefix}). Its payments are refunded with its partner's keys when {@code
+ * partnerId} is set (option A), else with its sales unit's own keys (options B and C).
+ */
 public record Store(
     String storeId,
     String chainId,
@@ -13,6 +17,7 @@ public record Store(
     String msn,
     VippsApi api,
     String orderIdPrefix,
+    String partnerId,
     RefundLimits limits,
     boolean frozen,
     Instant createdAt,
@@ -32,6 +37,7 @@ public record Store(
         row.getString("msn"),
         VippsApi.fromWireName(row.getString("api")),
         row.getString("order_id_prefix"),
+        row.getString("partner_id"),
         limits,
         row.getBoolean("frozen"),
         row.getOffsetDateTime("created_at").toInstant(),
@@ -51,6 +57,9 @@ public record Store(
             .put("updatedAt", updatedAt.toString());
     if (orderIdPrefix != null) {
       json.put("orderIdPrefix", orderIdPrefix);
+    }
+    if (partnerId != null) {
+      json.put("partnerId", partnerId);
     }
     if (limits != null) {
       json.put("limits", limits.toJson());

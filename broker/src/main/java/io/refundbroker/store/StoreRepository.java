@@ -15,21 +15,28 @@ import java.util.Set;
 /** SQL for chains and stores. Methods take a {@link SqlClient} so they work in a transaction. */
 public final class StoreRepository {
   private static final String STORE_COLUMNS =
-      "store_id, chain_id, name, msn, api, order_id_prefix, limit_currency, limit_per_refund,"
-          + " limit_per_day, frozen, created_at, updated_at";
+      "store_id, chain_id, name, msn, api, order_id_prefix, partner_id, limit_currency,"
+          + " limit_per_refund, limit_per_day, frozen, created_at, updated_at";
   private static final String ENSURE_CHAIN =
       """
       INSERT INTO chains (chain_id) VALUES (#{chainId}) ON CONFLICT (chain_id) DO NOTHING
       """;
   private static final String INSERT_STORE =
       """
-      INSERT INTO stores (store_id, chain_id, name, msn, api, order_id_prefix,
+      INSERT INTO stores (store_id, chain_id, name, msn, api, order_id_prefix, partner_id,
                           limit_currency, limit_per_refund, limit_per_day)
-      VALUES (#{storeId}, #{chainId}, #{name}, #{msn}, #{api}, #{orderIdPrefix},
+      VALUES (#{storeId}, #{chainId}, #{name}, #{msn}, #{api}, #{orderIdPrefix}, #{partnerId},
               #{limitCurrency}, #{limitPerRefund}, #{limitPerDay})
       RETURNING %s
       """
           .formatted(STORE_COLUMNS);
+  private static final String ENSURE_SALES_UNIT =
+      "INSERT INTO sales_units (msn) VALUES (#{msn}) ON CONFLICT (msn) DO NOTHING";
+  private static final String LOCK_SALES_UNIT =
+      "SELECT msn FROM sales_units WHERE msn = #{msn} FOR UPDATE";
+  private static final String FIND_SALES_UNIT = "SELECT msn FROM sales_units WHERE msn = #{msn}";
+  private static final String LIST_SALES_UNIT_STORES =
+      "SELECT " + STORE_COLUMNS + " FROM stores WHERE msn = #{msn} ORDER BY store_id";
   private static final String FIND_STORE =
       "SELECT " + STORE_COLUMNS + " FROM stores WHERE store_id = #{storeId}";
   private static final String FIND_STORE_FOR_UPDATE = FIND_STORE + " FOR UPDATE";
@@ -43,6 +50,7 @@ public final class StoreRepository {
       """
       UPDATE stores
          SET name = #{name}, api = #{api}, order_id_prefix = #{orderIdPrefix},
+             partner_id = #{partnerId},
              limit_currency = #{limitCurrency}, limit_per_refund = #{limitPerRefund},
              limit_per_day = #{limitPerDay}, frozen = #{frozen}, updated_at = now()
        WHERE store_id = #{storeId}
@@ -55,18 +63,58 @@ public final class StoreRepository {
       Map.of(
           "stores_pkey",
           ProblemException.conflict("STORE_EXISTS", "A store with this storeId already exists."),
-          "stores_msn_key",
+          "stores_msn_prefix_key",
           ProblemException.conflict(
               "MSN_IN_USE",
-              "Another store already uses this Merchant-Serial-Number; each MSN belongs to one"
-                  + " store."));
+              "Another store on this Merchant-Serial-Number already has this orderIdPrefix; each"
+                  + " store on a shared sales unit needs its own."),
+          "stores_partner_id_fkey",
+          ProblemException.unprocessable(
+              "PARTNER_NOT_FOUND",
+              "No keys are stored for this partnerId; store them first with PUT"
+                  + " /v1/admin/partners/{partnerId}/credentials."));
 
   /** Creates the chain if it does not exist yet. */
   public Future<Void> ensureChain(SqlClient sql, String chainId) {
     return SqlTemplate.forUpdate(sql, ENSURE_CHAIN).execute(Map.of("chainId", chainId)).mapEmpty();
   }
 
-  /** Inserts a store; fails with 409 {@code STORE_EXISTS} or {@code MSN_IN_USE}. */
+  /**
+   * Makes sure the sales unit {@code msn} exists and locks it until the transaction ends (stores
+   * joining one sales unit are checked one at a time).
+   */
+  public Future<Void> lockSalesUnit(SqlClient sql, String msn) {
+    Map<String, Object> p = Map.of("msn", msn);
+    return SqlTemplate.forUpdate(sql, ENSURE_SALES_UNIT)
+        .execute(p)
+        .compose(v -> SqlTemplate.forQuery(sql, LOCK_SALES_UNIT).execute(p))
+        .mapEmpty();
+  }
+
+  /** Whether a store was ever enrolled on sales unit {@code msn}. */
+  public Future<Boolean> salesUnitExists(SqlClient sql, String msn) {
+    return SqlTemplate.forQuery(sql, FIND_SALES_UNIT)
+        .execute(Map.of("msn", msn))
+        .map(rows -> rows.size() > 0);
+  }
+
+  /** The stores on sales unit {@code msn}, by id. */
+  public Future<List<Store>> onSalesUnit(SqlClient sql, String msn) {
+    return SqlTemplate.forQuery(sql, LIST_SALES_UNIT_STORES)
+        .mapTo(Store::fromRow)
+        .execute(Map.of("msn", msn))
+        .map(
+            rows -> {
+              List<Store> stores = new ArrayList<>();
+              rows.forEach(stores::add);
+              return stores;
+            });
+  }
+
+  /**
+   * Inserts a store; fails with 409 {@code STORE_EXISTS}, 409 {@code MSN_IN_USE} (a sibling on its
+   * sales unit has its prefix) or 422 {@code PARTNER_NOT_FOUND}.
+   */
   public Future<Store> insert(SqlClient sql, Store store) {
     return SqlTemplate.forQuery(sql, INSERT_STORE)
         .mapTo(Store::fromRow)
@@ -113,7 +161,10 @@ public final class StoreRepository {
             });
   }
 
-  /** Writes the mutable fields of {@code store}. */
+  /**
+   * Writes the mutable fields of {@code store}; fails like {@link #insert} for a prefix or a
+   * partner.
+   */
   public Future<Store> update(SqlClient sql, Store store) {
     return SqlTemplate.forQuery(sql, UPDATE_STORE)
         .mapTo(Store::fromRow)
@@ -137,6 +188,7 @@ public final class StoreRepository {
     p.put("msn", store.msn());
     p.put("api", store.api().wireName());
     p.put("orderIdPrefix", store.orderIdPrefix());
+    p.put("partnerId", store.partnerId());
     RefundLimits limits = store.limits();
     p.put("limitCurrency", limits == null ? null : limits.currency());
     p.put("limitPerRefund", limits == null ? null : limits.perRefund());

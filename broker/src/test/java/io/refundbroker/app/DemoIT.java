@@ -42,15 +42,35 @@ class DemoIT {
           .contains("console:  http://127.0.0.1:" + demo.launcher().app().httpPort() + "/console/")
           .contains("API docs: http://127.0.0.1:" + demo.launcher().app().httpPort() + "/docs/");
       List<LedgerEntry> ledger = demo.sandbox().sandbox().ledger();
-      assertThat(ledger)
-          .singleElement()
-          .satisfies(
-              entry -> {
-                assertThat(entry.msn()).isEqualTo("123456");
-                assertThat(entry.tokenMsn()).isEqualTo("123456");
-                assertThat(entry.amount().value()).isEqualTo(15000);
-                assertThat(text).contains("authorized with client_id " + entry.clientId());
-              });
+      assertThat(ledger).as("the same cross-store refund under options B, A and C").hasSize(3);
+      LedgerEntry underB = ledger.get(0);
+      assertThat(underB.msn()).isEqualTo("123456");
+      assertThat(underB.tokenMsn()).isEqualTo("123456");
+      assertThat(underB.partnerId()).isNull();
+      assertThat(underB.amount().value()).isEqualTo(15000);
+      assertThat(text)
+          .contains(
+              "authorized with client_id "
+                  + underB.clientId()
+                  + " (Oslo's own keys (option B), token of MSN 123456)");
+      LedgerEntry underA = ledger.get(1);
+      assertThat(underA.msn()).isEqualTo("123456");
+      assertThat(underA.partnerId()).isEqualTo("pos-vendor");
+      assertThat(underA.clientId()).isNotEqualTo(underB.clientId());
+      assertThat(text)
+          .contains(
+              "authorized with client_id "
+                  + underA.clientId()
+                  + " (partner pos-vendor's keys, Oslo's MSN from the store record, token of"
+                  + " partner pos-vendor acting for MSN 123456)");
+      LedgerEntry underC = ledger.get(2);
+      assertThat(underC.msn()).isEqualTo("777777");
+      assertThat(underC.reference()).isEqualTo("T2-order-2001");
+      assertThat(underC.partnerId()).isNull();
+      assertThat(text)
+          .contains("origin trondheim-stasjon (found by its prefix T2-)")
+          .contains(
+              "authorized with client_id " + underC.clientId() + " (the sales unit's own keys");
     }
   }
 }

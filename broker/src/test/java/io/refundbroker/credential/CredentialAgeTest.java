@@ -2,6 +2,7 @@ package io.refundbroker.credential;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,7 +13,7 @@ class CredentialAgeTest {
   private static final Instant NOW = Instant.parse("2026-11-30T12:00:00Z");
   private static final Duration MAX = Duration.ofDays(365);
   private static final Store STORE =
-      new Store("s1", "c1", "Store 1", "123456", null, null, null, false, NOW, NOW);
+      new Store("s1", "c1", "Store 1", "123456", null, null, null, null, false, NOW, NOW);
 
   private static CredentialHistory history(Instant... written) {
     List<CredentialVersion> versions =
@@ -20,7 +21,7 @@ class CredentialAgeTest {
             .mapToObj(
                 i -> new CredentialVersion(i + 1, written[i], "cl_admin", written[i], null, false))
             .toList();
-    return new CredentialHistory("123456", written.length, versions);
+    return new CredentialHistory(KeyHolder.salesUnit("123456"), written.length, versions);
   }
 
   @Test
@@ -42,7 +43,8 @@ class CredentialAgeTest {
 
   @Test
   void noKeysMeansVersionZeroWithoutAnAgeAndAClockBehindCountsAsNew() {
-    CredentialAge none = CredentialAge.of(STORE, CredentialHistory.empty("123456"), NOW, MAX);
+    CredentialAge none =
+        CredentialAge.of(STORE, CredentialHistory.empty(KeyHolder.salesUnit("123456")), NOW, MAX);
     assertThat(none.toJson().getInteger("currentVersion")).isZero();
     assertThat(none.toJson().containsKey("ageSeconds")).isFalse();
     assertThat(none.stale()).isFalse();

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.config.Secret;
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.refundbroker.testing.MutableClock;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -49,12 +51,12 @@ class CredentialCacheTest {
 
   @Test
   void concurrentMissesShareOneReadAndInvalidationWinsOverAnOlderRead() {
-    Promise<StoreCredentials> slow = Promise.promise();
+    Promise<VippsKeys> slow = Promise.promise();
     backend.pending.add(slow);
     Future<StoreCredentials> a = cache.current("1234");
     Future<StoreCredentials> b = cache.current("1234");
     assertThat(backend.reads).isEqualTo(1);
-    cache.invalidate("1234");
+    cache.invalidate(KeyHolder.salesUnit("1234"));
     slow.complete(credentials(1));
     assertThat(a.result().version()).isEqualTo(1);
     assertThat(b.result().version()).isEqualTo(1);
@@ -74,7 +76,7 @@ class CredentialCacheTest {
   @Test
   @Timeout(value = 10, unit = TimeUnit.SECONDS)
   void aSharedReadCompletesOnEachCallersOwnContext(Vertx vertx, VertxTestContext test) {
-    Promise<StoreCredentials> slow = Promise.promise();
+    Promise<VippsKeys> slow = Promise.promise();
     backend.pending.add(slow);
     Context first = vertx.getOrCreateContext();
     Context second = vertx.getOrCreateContext();
@@ -106,23 +108,23 @@ class CredentialCacheTest {
                         })));
   }
 
-  private static StoreCredentials credentials(int version) {
-    return new StoreCredentials("1234", version, "c", Secret.of("s"), Secret.of("k"));
+  private static VippsKeys credentials(int version) {
+    return new StoreCredentials("1234", version, "c", Secret.of("s"), Secret.of("k")).vippsKeys();
   }
 
   private static final class FakeBackend implements CredentialBackend {
-    final List<Promise<StoreCredentials>> pending = new ArrayList<>();
+    final List<Promise<VippsKeys>> pending = new ArrayList<>();
     boolean down;
     int reads;
 
-    void answerNext(StoreCredentials credentials) {
-      Promise<StoreCredentials> p = Promise.promise();
+    void answerNext(VippsKeys credentials) {
+      Promise<VippsKeys> p = Promise.promise();
       p.complete(credentials);
       pending.add(p);
     }
 
     @Override
-    public Future<StoreCredentials> read(String msn) {
+    public Future<VippsKeys> read(KeyHolder holder) {
       reads++;
       if (down) {
         return Future.failedFuture(CredentialProblems.unavailable("down"));
@@ -142,17 +144,17 @@ class CredentialCacheTest {
 
     @Override
     public Future<CredentialVersion> write(
-        SqlConnection tx, String msn, KeySet keys, int cas, RotationInfo info) {
+        SqlConnection tx, KeyHolder holder, KeySet keys, int cas, RotationInfo info) {
       throw new UnsupportedOperationException();
     }
 
     @Override
-    public Future<StoreCredentials> read(String msn, int version) {
+    public Future<VippsKeys> read(KeyHolder holder, int version) {
       throw new UnsupportedOperationException();
     }
 
     @Override
-    public Future<CredentialHistory> history(String msn) {
+    public Future<CredentialHistory> history(KeyHolder holder) {
       throw new UnsupportedOperationException();
     }
 

@@ -129,7 +129,7 @@ class CredentialSecretCanaryIT {
   }
 
   /** Every column of every table in public, text-like or bytea, searched for every canary. */
-  private static void assertNoColumnHolds(TestBroker broker, List<String> canaries) {
+  static void assertNoColumnHolds(TestBroker broker, List<String> canaries) {
     List<Map<String, Object>> columns =
         broker
             .database()

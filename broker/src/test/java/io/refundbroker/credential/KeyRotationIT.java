@@ -6,6 +6,8 @@ import static io.refundbroker.testing.RefundWorld.refundBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.refundbroker.sandbox.Fault;
 import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.sandbox.RecordedRequest;
@@ -69,7 +71,7 @@ class KeyRotationIT {
     HttpResult first = world.refund(requester, "kr-unknown-1", refundBody("520010-order-1", 5_000));
     assertThat(first.status()).as(first.toString()).isEqualTo(201);
     String bearer = lastBearer("/epayment/v1/payments/520010-order-1/refund");
-    StoreCredentials cached = current(origin.msn());
+    VippsKeys cached = current(origin.msn());
     long events = countEvents();
     double drops = tokensDroppedOnRotation();
 
@@ -322,8 +324,8 @@ class KeyRotationIT {
         .json();
   }
 
-  private StoreCredentials current(String msn) {
-    return Await.result(world.broker.app().credentials().current(msn));
+  private VippsKeys current(String msn) {
+    return Await.result(world.broker.app().credentials().current(KeyHolder.salesUnit(msn)));
   }
 
   private long countEvents() {
@@ -402,7 +404,7 @@ class KeyRotationIT {
    * keys, every earlier one has been handled.
    */
   private void settleInvalidations() {
-    StoreCredentials before = current(requester.msn());
+    VippsKeys before = current(requester.msn());
     world
         .broker
         .database()

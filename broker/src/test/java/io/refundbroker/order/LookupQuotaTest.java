@@ -20,7 +20,8 @@ class LookupQuotaTest {
   private final Store oslo = store("oslo");
 
   private static Store store(String id) {
-    return new Store(id, "acme", id, "123456", VippsApi.EPAYMENT, null, null, false, null, null);
+    return new Store(
+        id, "acme", id, "123456", VippsApi.EPAYMENT, null, null, null, false, null, null);
   }
 
   private static long retryAfter(Future<Void> refused) {

@@ -143,7 +143,9 @@ class SandboxRefundRulesIT {
     // The client fails with a typed VippsFailure; the order caller's mapping makes it the problem.
     Throwable read =
         VippsReadProblems.of(
-            Await.failure(client.payment(storeB.inUse(api), reference)), storeB, reference);
+            Await.failure(client.payment(storeB.inUse(api), reference)),
+            storeB.inUse(api),
+            reference);
 
     assertThat(outcome.kind()).isEqualTo(Kind.REJECTED);
     assertThat(outcome.reason()).isEqualTo(RejectReason.REFERENCE_NOT_FOUND);

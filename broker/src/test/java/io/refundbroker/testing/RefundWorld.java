@@ -1,10 +1,12 @@
 package io.refundbroker.testing;
 
+import io.refundbroker.config.Secret;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.money.Money;
 import io.refundbroker.refund.RefundReconciler;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.LedgerEntry;
+import io.refundbroker.sandbox.SandboxPartner;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -14,6 +16,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -36,6 +40,13 @@ public final class RefundWorld implements AutoCloseable {
       VippsApi api,
       StoreCredentials keys,
       String token) {}
+
+  /**
+   * A partner of the world (option A): its id and keys, registered in the sandbox with the MSNs it
+   * may act for and stored in the broker through the admin API.
+   */
+  public record PartnerKeys(
+      String partnerId, String clientId, Secret clientSecret, Secret subscriptionKey) {}
 
   /** Starts a world; {@code configure} may add broker environment variables. */
   public static RefundWorld start(Consumer<TestBroker.Builder> configure) {
@@ -137,6 +148,84 @@ public final class RefundWorld implements AutoCloseable {
                 .put("subscriptionKey", keys.subscriptionKey().reveal()));
     expect(stored, 200, "store keys of " + storeId);
     return new Shop(storeId, chainId, msn, api, keys, broker.issueToken("STORE", storeId));
+  }
+
+  /**
+   * Enrolls a store on {@code sibling}'s sales unit (option C): the same MSN, so the same keys
+   * (nothing new is stored), with {@code extra} members (its own {@code orderIdPrefix} …), and
+   * issues it a token.
+   */
+  public Shop shopOnSalesUnit(String storeId, Shop sibling, JsonObject extra) {
+    JsonObject body =
+        new JsonObject()
+            .put("storeId", storeId)
+            .put("name", "Store " + storeId)
+            .put("msn", sibling.msn())
+            .put("chainId", sibling.chainId())
+            .put("api", sibling.api().wireName())
+            .mergeIn(extra);
+    expect(broker.post("/v1/admin/stores", broker.adminToken(), body), 201, "create " + storeId);
+    return new Shop(
+        storeId,
+        sibling.chainId(),
+        sibling.msn(),
+        sibling.api(),
+        sibling.keys(),
+        broker.issueToken("STORE", storeId));
+  }
+
+  /**
+   * A partner with new random keys, linked at the sandbox to {@code msns} and stored in the broker
+   * (proved against the sandbox).
+   */
+  public PartnerKeys partner(String partnerId, String... msns) {
+    PartnerKeys keys =
+        new PartnerKeys(
+            partnerId,
+            UUID.randomUUID().toString(),
+            Secret.of("pcs-" + TestSandbox.randomHex(24)),
+            Secret.of("psk-" + TestSandbox.randomHex(16)));
+    linkPartner(keys, msns);
+    HttpResult stored = storePartnerKeys(keys);
+    expect(stored, 200, "partner keys of " + partnerId);
+    return keys;
+  }
+
+  /** Makes {@code keys} the partner's keys at the sandbox, acting for {@code msns}. */
+  public void linkPartner(PartnerKeys keys, String... msns) {
+    vipps
+        .sandbox()
+        .registerPartner(
+            new SandboxPartner(
+                keys.partnerId(),
+                keys.clientId(),
+                keys.clientSecret(),
+                keys.subscriptionKey(),
+                Set.of(msns)));
+  }
+
+  /** {@code PUT /v1/admin/partners/{partnerId}/credentials} with {@code keys}. */
+  public HttpResult storePartnerKeys(PartnerKeys keys) {
+    return broker.send(
+        HttpMethod.PUT,
+        "/v1/admin/partners/" + keys.partnerId() + "/credentials",
+        broker.adminToken(),
+        new JsonObject()
+            .put("clientId", keys.clientId())
+            .put("clientSecret", keys.clientSecret().reveal())
+            .put("subscriptionKey", keys.subscriptionKey().reveal()));
+  }
+
+  /** Switches {@code shop} to partner {@code partnerId}'s keys (null: back to its own). */
+  public HttpResult usePartner(Shop shop, String partnerId) {
+    JsonObject patch = new JsonObject();
+    if (partnerId == null) {
+      patch.putNull("partnerId");
+    } else {
+      patch.put("partnerId", partnerId);
+    }
+    return broker.send(
+        HttpMethod.PATCH, "/v1/admin/stores/" + shop.storeId(), broker.adminToken(), patch);
   }
 
   /** A captured payment in the sandbox (Vipps side only). */

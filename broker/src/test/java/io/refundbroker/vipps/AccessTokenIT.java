@@ -321,7 +321,7 @@ class AccessTokenIT {
     // problem.
     Throwable verify =
         VippsKeyProblems.of(
-            Await.failure(client.verifyCredentials(wrong.vippsKeys())), wrong.msn());
+            Await.failure(client.verifyCredentials(wrong.vippsKeys())), wrong.vippsKeys().holder());
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.REJECTED);
     assertThat(outcome.reason()).isEqualTo(RefundOutcome.RejectReason.BAD_CREDENTIALS);
@@ -344,7 +344,7 @@ class AccessTokenIT {
     RefundOutcome outcome = refund(store, reference, 100, "td-1");
     Throwable verify =
         VippsKeyProblems.of(
-            Await.failure(client.verifyCredentials(store.vippsKeys())), store.msn());
+            Await.failure(client.verifyCredentials(store.vippsKeys())), store.vippsKeys().holder());
 
     assertThat(outcome.kind()).isEqualTo(RefundOutcome.Kind.UNKNOWN);
     assertThat(outcome.detail()).contains("not sent");

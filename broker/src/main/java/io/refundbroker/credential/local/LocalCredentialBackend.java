@@ -7,9 +7,10 @@ import io.refundbroker.credential.CredentialProblems;
 import io.refundbroker.credential.CredentialVersion;
 import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
-import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.db.SqlErrors;
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -34,40 +35,52 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded default credential backend: versions of each store's keys, envelope-encrypted
- * ({@link Envelope}) under a key-encryption key from a local file, stored in PostgreSQL ({@code
- * credential_versions}). Same semantics as Vault KV v2: numbered versions, check-and-set writes,
- * rollback by copying an old version. For a single node or development: the KEK sits on this
- * machine's disk, so anyone who can read that file and the database can read every key.
+ * The embedded default credential backend: versions of each sales unit's and each partner's keys,
+ * envelope-encrypted ({@link Envelope}) under a key-encryption key from a local file, stored in
+ * PostgreSQL ({@code credential_versions}, {@code partner_credential_versions}). Same semantics as
+ * Vault KV v2: numbered versions, check-and-set writes, rollback by copying an old version. For a
+ * single node or development: the KEK sits on this machine's disk, so anyone who can read that file
+ * and the database can read every key.
  */
 public final class LocalCredentialBackend implements CredentialBackend {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCredentialBackend.class);
 
-  private static final String INSERT_VERSION =
-      """
-      INSERT INTO credential_versions (msn, version, kek_id, wrapped_key, ciphertext, created_at,
-                                       rotated_by, validated_at, restored_version)
-      SELECT #{msn}, #{version}, #{kekId}, #{wrappedKey}, #{ciphertext}, #{createdAt},
-             #{rotatedBy}, #{validatedAt}, #{restoredVersion}
-       WHERE (SELECT coalesce(max(version), 0) FROM credential_versions WHERE msn = #{msn})
-             = #{cas}
-      """;
-  private static final String VERSION_COLUMNS =
-      "msn, version, kek_id, wrapped_key, ciphertext, created_at, rotated_by, validated_at,"
-          + " restored_version";
-  private static final String FIND_CURRENT =
-      "SELECT "
-          + VERSION_COLUMNS
-          + " FROM credential_versions WHERE msn = #{msn} ORDER BY version DESC LIMIT 1";
-  private static final String FIND_VERSION =
-      "SELECT "
-          + VERSION_COLUMNS
-          + " FROM credential_versions WHERE msn = #{msn} AND version = #{version}";
-  private static final String LIST_VERSIONS =
-      """
-      SELECT version, created_at, rotated_by, validated_at, restored_version
-        FROM credential_versions WHERE msn = #{msn} ORDER BY version
-      """;
+  /**
+   * Where one kind of holder's versions live: a sales unit's in {@code credential_versions} by
+   * {@code msn}, a partner's in {@code partner_credential_versions} by {@code partner_id}. The
+   * envelope subject binds a version to its holder (a sales unit's is its MSN, as it always was).
+   */
+  private record Place(String insert, String findCurrent, String findVersion, String list) {
+
+    static Place of(String table, String column) {
+      String columns =
+          column
+              + " AS holder, version, kek_id, wrapped_key, ciphertext, created_at, rotated_by,"
+              + " validated_at, restored_version";
+      return new Place(
+          """
+          INSERT INTO %1$s (%2$s, version, kek_id, wrapped_key, ciphertext, created_at,
+                            rotated_by, validated_at, restored_version)
+          SELECT #{holder}, #{version}, #{kekId}, #{wrappedKey}, #{ciphertext}, #{createdAt},
+                 #{rotatedBy}, #{validatedAt}, #{restoredVersion}
+           WHERE (SELECT coalesce(max(version), 0) FROM %1$s WHERE %2$s = #{holder}) = #{cas}
+          """
+              .formatted(table, column),
+          "SELECT %s FROM %s WHERE %s = #{holder} ORDER BY version DESC LIMIT 1"
+              .formatted(columns, table, column),
+          "SELECT %s FROM %s WHERE %s = #{holder} AND version = #{version}"
+              .formatted(columns, table, column),
+          """
+          SELECT version, created_at, rotated_by, validated_at, restored_version
+            FROM %s WHERE %s = #{holder} ORDER BY version
+          """
+              .formatted(table, column));
+    }
+  }
+
+  private static final Place SALES_UNITS = Place.of("credential_versions", "msn");
+  private static final Place PARTNERS = Place.of("partner_credential_versions", "partner_id");
+
   private static final String INSERT_SECRET =
       """
       INSERT INTO broker_secrets (name, kek_id, wrapped_key, ciphertext)
@@ -128,17 +141,17 @@ public final class LocalCredentialBackend implements CredentialBackend {
 
   @Override
   public Future<CredentialVersion> write(
-      SqlConnection tx, String msn, KeySet keys, int cas, RotationInfo info) {
+      SqlConnection tx, KeyHolder holder, KeySet keys, int cas, RotationInfo info) {
     int version = cas + 1;
     byte[] plaintext = plaintext(keys);
     Envelope.Sealed sealed;
     try {
-      sealed = Envelope.seal(kek, msn, version, plaintext);
+      sealed = Envelope.seal(kek, subject(holder), version, plaintext);
     } finally {
       Arrays.fill(plaintext, (byte) 0);
     }
     Map<String, Object> p = new HashMap<>();
-    p.put("msn", msn);
+    p.put("holder", id(holder));
     p.put("version", version);
     p.put("cas", cas);
     p.put("kekId", kek.id());
@@ -150,12 +163,12 @@ public final class LocalCredentialBackend implements CredentialBackend {
         "validatedAt",
         info.validatedAt() == null ? null : info.validatedAt().atOffset(ZoneOffset.UTC));
     p.put("restoredVersion", info.restoredVersion());
-    return SqlTemplate.forUpdate(tx, INSERT_VERSION)
+    return SqlTemplate.forUpdate(tx, place(holder).insert())
         .execute(p)
         .recover(
             failure ->
                 SqlErrors.isUniqueViolation(failure, null)
-                    ? Future.failedFuture(CredentialProblems.conflict(msn))
+                    ? Future.failedFuture(CredentialProblems.conflict(holder))
                     : Future.failedFuture(failure))
         .compose(
             result ->
@@ -168,32 +181,33 @@ public final class LocalCredentialBackend implements CredentialBackend {
                             info.validatedAt(),
                             info.restoredVersion(),
                             false))
-                    : Future.failedFuture(CredentialProblems.conflict(msn)));
+                    : Future.failedFuture(CredentialProblems.conflict(holder)));
   }
 
   @Override
-  public Future<StoreCredentials> read(String msn) {
-    return query(pool, FIND_CURRENT, Map.of("msn", msn))
+  public Future<VippsKeys> read(KeyHolder holder) {
+    return query(pool, place(holder).findCurrent(), Map.of("holder", id(holder)))
         .compose(
             rows ->
                 rows.isEmpty()
-                    ? Future.failedFuture(CredentialProblems.missing(msn))
-                    : decrypt(rows.get(0)));
+                    ? Future.failedFuture(CredentialProblems.missing(holder))
+                    : decrypt(holder, rows.get(0)));
   }
 
   @Override
-  public Future<StoreCredentials> read(String msn, int version) {
-    return query(pool, FIND_VERSION, Map.of("msn", msn, "version", version))
+  public Future<VippsKeys> read(KeyHolder holder, int version) {
+    return query(
+            pool, place(holder).findVersion(), Map.of("holder", id(holder), "version", version))
         .compose(
             rows ->
                 rows.isEmpty()
-                    ? Future.failedFuture(CredentialProblems.versionNotFound(msn, version))
-                    : decrypt(rows.get(0)));
+                    ? Future.failedFuture(CredentialProblems.versionNotFound(holder, version))
+                    : decrypt(holder, rows.get(0)));
   }
 
   @Override
-  public Future<CredentialHistory> history(String msn) {
-    return query(pool, LIST_VERSIONS, Map.of("msn", msn))
+  public Future<CredentialHistory> history(KeyHolder holder) {
+    return query(pool, place(holder).list(), Map.of("holder", id(holder)))
         .map(
             rows -> {
               List<CredentialVersion> versions = new ArrayList<>();
@@ -210,8 +224,27 @@ public final class LocalCredentialBackend implements CredentialBackend {
                         false));
               }
               int current = versions.isEmpty() ? 0 : versions.get(versions.size() - 1).version();
-              return new CredentialHistory(msn, current, versions);
+              return new CredentialHistory(holder, current, versions);
             });
+  }
+
+  private static Place place(KeyHolder holder) {
+    return holder instanceof KeyHolder.Partner ? PARTNERS : SALES_UNITS;
+  }
+
+  /** The holder's row key: the MSN, or the partner id. */
+  private static String id(KeyHolder holder) {
+    return holder instanceof KeyHolder.Partner partner
+        ? partner.partnerId()
+        : ((KeyHolder.SalesUnit) holder).msn();
+  }
+
+  /**
+   * The envelope subject: a sales unit's MSN (as before partners existed), {@code partner:<id>} for
+   * a partner (never an MSN), so a row copied between holders fails to decrypt.
+   */
+  private static String subject(KeyHolder holder) {
+    return holder instanceof KeyHolder.Partner ? holder.key() : id(holder);
   }
 
   @Override
@@ -364,8 +397,7 @@ public final class LocalCredentialBackend implements CredentialBackend {
             });
   }
 
-  private Future<StoreCredentials> decrypt(Row row) {
-    String msn = row.getString("msn");
+  private Future<VippsKeys> decrypt(KeyHolder holder, Row row) {
     int version = row.getInteger("version");
     String kekId = row.getString("kek_id");
     if (!kek.id().equals(kekId)) {
@@ -373,7 +405,7 @@ public final class LocalCredentialBackend implements CredentialBackend {
           .setMessage(
               "credential version was encrypted with another key-encryption key; is"
                   + " LOCAL_KEK_FILE the file this database was used with?")
-          .addKeyValue("msn", msn)
+          .addKeyValue("holder", holder.describe())
           .addKeyValue("version", version)
           .addKeyValue("storedKekId", kekId)
           .addKeyValue("kekId", kek.id())
@@ -386,14 +418,14 @@ public final class LocalCredentialBackend implements CredentialBackend {
       plaintext =
           Envelope.open(
               kek,
-              msn,
+              subject(holder),
               version,
               new Envelope.Sealed(
                   row.getBuffer("wrapped_key").getBytes(), row.getBuffer("ciphertext").getBytes()));
       JsonObject json = Buffer.buffer(plaintext).toJsonObject();
       return Future.succeededFuture(
-          new StoreCredentials(
-              msn,
+          new VippsKeys(
+              holder,
               version,
               json.getString("client_id"),
               Secret.of(json.getString("client_secret")),
@@ -401,7 +433,7 @@ public final class LocalCredentialBackend implements CredentialBackend {
     } catch (GeneralSecurityException e) {
       LOG.atError()
           .setMessage("credential version failed authenticated decryption (altered or moved row)")
-          .addKeyValue("msn", msn)
+          .addKeyValue("holder", holder.describe())
           .addKeyValue("version", version)
           .log();
       return Future.failedFuture(CredentialProblems.unavailable("a stored version is corrupt"));

@@ -13,8 +13,9 @@ import io.refundbroker.credential.CredentialProblems;
 import io.refundbroker.credential.CredentialVersion;
 import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
-import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.salesunit.KeyHolder;
+import io.refundbroker.salesunit.VippsKeys;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
@@ -31,12 +32,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Store credentials in HashiCorp Vault KV v2: mount {@code VAULT_KV_MOUNT}, one secret per sales
- * unit at {@code salesunits/<msn>} with the fields {@code client_id}, {@code client_secret} and
- * {@code subscription_key}. Every write is a new version with check-and-set; rotation bookkeeping
- * (who, when, validated, rolled back from) goes to the key's {@code custom_metadata}, both as the
- * latest values ({@code rotated_by}, {@code rotated_at}, {@code validated_at}, and for a rollback
- * {@code rolled_back_from} and {@code restored_version}) and per version ({@code version_<n>}).
+ * Vipps keys in HashiCorp Vault KV v2: mount {@code VAULT_KV_MOUNT}, one secret per sales unit at
+ * {@code salesunits/<msn>} and one per partner at {@code partners/<partnerId>}, with the fields
+ * {@code client_id}, {@code client_secret} and {@code subscription_key}. Every write is a new
+ * version with check-and-set; rotation bookkeeping (who, when, validated, rolled back from) goes to
+ * the key's {@code custom_metadata}, both as the latest values ({@code rotated_by}, {@code
+ * rotated_at}, {@code validated_at}, and for a rollback {@code rolled_back_from} and {@code
+ * restored_version}) and per version ({@code version_<n>}).
  *
  * <p>Data goes through the driver's KV v2 instance ({@code /data/} inserted by the driver);
  * metadata through an engine-v1 instance with literal {@code <mount>/metadata/…} paths, which is
@@ -78,8 +80,8 @@ public final class VaultCredentialBackend implements CredentialBackend {
 
   @Override
   public Future<CredentialVersion> write(
-      SqlConnection tx, String msn, KeySet keys, int cas, RotationInfo info) {
-    String dataPath = dataPath(msn);
+      SqlConnection tx, KeyHolder holder, KeySet keys, int cas, RotationInfo info) {
+    String dataPath = dataPath(holder);
     return session
         .call(
             "POST",
@@ -93,14 +95,17 @@ public final class VaultCredentialBackend implements CredentialBackend {
                   c.kv()
                       .logical()
                       .write(
-                          logicalPath(msn), data, null, new WriteOptions().checkAndSet((long) cas));
+                          logicalPath(holder),
+                          data,
+                          null,
+                          new WriteOptions().checkAndSet((long) cas));
               VaultSession.check(response.getRestResponse(), "POST", dataPath);
               return Integer.parseInt(response.getData().get("version"));
             })
-        .recover(failure -> Future.failedFuture(problem(failure, msn, null)))
+        .recover(failure -> Future.failedFuture(problem(failure, holder, null)))
         .compose(
             version ->
-                recordRotation(msn, version, cas, info)
+                recordRotation(holder, version, cas, info)
                     .map(
                         v ->
                             new CredentialVersion(
@@ -113,20 +118,22 @@ public final class VaultCredentialBackend implements CredentialBackend {
   }
 
   @Override
-  public Future<StoreCredentials> read(String msn) {
-    return readData(msn, null);
+  public Future<VippsKeys> read(KeyHolder holder) {
+    return readData(holder, null);
   }
 
   @Override
-  public Future<StoreCredentials> read(String msn, int version) {
-    return readData(msn, version);
+  public Future<VippsKeys> read(KeyHolder holder, int version) {
+    return readData(holder, version);
   }
 
   @Override
-  public Future<CredentialHistory> history(String msn) {
-    return readMetadata(msn)
-        .map(metadata -> metadata == null ? CredentialHistory.empty(msn) : toHistory(msn, metadata))
-        .recover(failure -> Future.failedFuture(problem(failure, msn, null)));
+  public Future<CredentialHistory> history(KeyHolder holder) {
+    return readMetadata(holder)
+        .map(
+            metadata ->
+                metadata == null ? CredentialHistory.empty(holder) : toHistory(holder, metadata))
+        .recover(failure -> Future.failedFuture(problem(failure, holder, null)));
   }
 
   @Override
@@ -139,7 +146,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
                 found.isPresent()
                     ? Future.succeededFuture(found.get())
                     : createFirst(checked, create))
-        .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
+        .recover(failure -> Future.failedFuture(problem(failure, null, null)));
   }
 
   /**
@@ -204,7 +211,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
   public Future<String> checkReady() {
     return session
         .checkHealth()
-        .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
+        .recover(failure -> Future.failedFuture(problem(failure, null, null)));
   }
 
   @Override
@@ -212,8 +219,8 @@ public final class VaultCredentialBackend implements CredentialBackend {
     return session.close();
   }
 
-  private Future<StoreCredentials> readData(String msn, Integer version) {
-    String path = dataPath(msn) + (version == null ? "" : "?version=" + version);
+  private Future<VippsKeys> readData(KeyHolder holder, Integer version) {
+    String path = dataPath(holder) + (version == null ? "" : "?version=" + version);
     return session
         .call(
             "GET",
@@ -221,8 +228,8 @@ public final class VaultCredentialBackend implements CredentialBackend {
             c -> {
               LogicalResponse response =
                   version == null
-                      ? c.kv().logical().read(logicalPath(msn))
-                      : c.kv().logical().read(logicalPath(msn), false, version);
+                      ? c.kv().logical().read(logicalPath(holder))
+                      : c.kv().logical().read(logicalPath(holder), false, version);
               VaultSession.check(response.getRestResponse(), "GET", path);
               Map<String, String> data = response.getData();
               Long read = response.getDataMetadata().getVersion();
@@ -232,19 +239,19 @@ public final class VaultCredentialBackend implements CredentialBackend {
                   || read == null) {
                 throw new VaultFailure(VaultFailure.Kind.UNEXPECTED, 200, "GET", path);
               }
-              return new StoreCredentials(
-                  msn,
+              return new VippsKeys(
+                  holder,
                   read.intValue(),
                   data.get("client_id"),
                   Secret.of(data.get("client_secret")),
                   Secret.of(data.get("subscription_key")));
             })
-        .recover(failure -> Future.failedFuture(problem(failure, msn, version)));
+        .recover(failure -> Future.failedFuture(problem(failure, holder, version)));
   }
 
   /** The metadata JSON ({@code data} of the response), or null when the key does not exist. */
-  private Future<JsonObject> readMetadata(String msn) {
-    String path = metadataPath(msn);
+  private Future<JsonObject> readMetadata(KeyHolder holder) {
+    String path = metadataPath(holder);
     return session.call(
         "GET",
         path,
@@ -267,9 +274,10 @@ public final class VaultCredentialBackend implements CredentialBackend {
    * replaces the whole map). The version is already stored, so a failure here is logged and does
    * not fail the rotation; the audit trail still records it.
    */
-  private Future<Void> recordRotation(String msn, int version, int previous, RotationInfo info) {
-    String path = metadataPath(msn);
-    return readMetadata(msn)
+  private Future<Void> recordRotation(
+      KeyHolder holder, int version, int previous, RotationInfo info) {
+    String path = metadataPath(holder);
+    return readMetadata(holder)
         .compose(
             metadata -> {
               Map<String, String> custom = customMetadata(metadata);
@@ -301,7 +309,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
               LOG.atError()
                   .setMessage(
                       "credential version stored, but its rotation metadata could not be written")
-                  .addKeyValue("msn", msn)
+                  .addKeyValue("holder", holder.describe())
                   .addKeyValue("version", version)
                   .addKeyValue("reason", VaultSession.describe(failure))
                   .log();
@@ -346,7 +354,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
     }
   }
 
-  private static CredentialHistory toHistory(String msn, JsonObject metadata) {
+  private static CredentialHistory toHistory(KeyHolder holder, JsonObject metadata) {
     Map<String, String> custom = customMetadata(metadata);
     List<CredentialVersion> list = new ArrayList<>();
     JsonValue versions = metadata.get("versions");
@@ -373,7 +381,7 @@ public final class VaultCredentialBackend implements CredentialBackend {
       }
     }
     list.sort((a, b) -> Integer.compare(a.version(), b.version()));
-    return new CredentialHistory(msn, metadata.getInt("current_version", 0), list);
+    return new CredentialHistory(holder, metadata.getInt("current_version", 0), list);
   }
 
   /** {@code by=<client> at=<instant> validated=<instant> restored=<version>}: printable, short. */
@@ -421,8 +429,12 @@ public final class VaultCredentialBackend implements CredentialBackend {
     }
   }
 
-  /** Maps a classified Vault failure to the problem the caller sees (no Vault internals). */
-  private static Throwable problem(Throwable failure, String msn, Integer version) {
+  /**
+   * Maps a classified Vault failure to the problem the caller sees (no Vault internals).
+   *
+   * @param holder whose keys were asked for; null for a broker secret
+   */
+  private static Throwable problem(Throwable failure, KeyHolder holder, Integer version) {
     if (failure instanceof ProblemException) {
       return failure;
     }
@@ -434,10 +446,15 @@ public final class VaultCredentialBackend implements CredentialBackend {
     }
     return switch (f.kind()) {
       case NOT_FOUND ->
-          version == null
-              ? CredentialProblems.missing(msn)
-              : CredentialProblems.versionNotFound(msn, version);
-      case CAS_MISMATCH -> CredentialProblems.conflict(msn);
+          holder == null
+              ? CredentialProblems.unavailable("the credential store answered unexpectedly")
+              : version == null
+                  ? CredentialProblems.missing(holder)
+                  : CredentialProblems.versionNotFound(holder, version);
+      case CAS_MISMATCH ->
+          holder == null
+              ? CredentialProblems.unavailable("the credential store answered unexpectedly")
+              : CredentialProblems.conflict(holder);
       case DENIED ->
           CredentialProblems.unavailable(
               "the credential store refused access; operators are alerted");
@@ -461,15 +478,22 @@ public final class VaultCredentialBackend implements CredentialBackend {
     };
   }
 
-  private String logicalPath(String msn) {
-    return session.kvMount() + "/salesunits/" + msn;
+  /** {@code salesunits/<msn>} or {@code partners/<partnerId>}, below the mount's data/metadata. */
+  private static String secretPath(KeyHolder holder) {
+    return holder instanceof KeyHolder.Partner partner
+        ? "partners/" + partner.partnerId()
+        : "salesunits/" + ((KeyHolder.SalesUnit) holder).msn();
   }
 
-  private String dataPath(String msn) {
-    return session.kvMount() + "/data/salesunits/" + msn;
+  private String logicalPath(KeyHolder holder) {
+    return session.kvMount() + "/" + secretPath(holder);
   }
 
-  private String metadataPath(String msn) {
-    return session.kvMount() + "/metadata/salesunits/" + msn;
+  private String dataPath(KeyHolder holder) {
+    return session.kvMount() + "/data/" + secretPath(holder);
+  }
+
+  private String metadataPath(KeyHolder holder) {
+    return session.kvMount() + "/metadata/" + secretPath(holder);
   }
 }
