@@ -54,11 +54,30 @@ class ResponseContractTest {
 
   @Test
   void anUndeclaredStatusOrContentTypeIsAViolation() {
-    assertThat(CONTRACT.violations(json("GET", "/health/live", 500, health("DOWN"))))
+    ResponseContract withoutDefault =
+        ResponseContract.of(
+            """
+            openapi: 3.1.0
+            info: {title: t, version: '1'}
+            paths:
+              /health/live:
+                get:
+                  operationId: healthLive
+                  responses:
+                    '200':
+                      description: up
+                      content:
+                        application/json:
+                          schema: {type: object}
+            """);
+    assertThat(withoutDefault.violations(json("GET", "/health/live", 500, health("DOWN"))))
         .anySatisfy(v -> assertThat(v).contains("status 500 is not declared by healthLive"));
+
     Exchange html = exchange("GET", "/health/live", 200, "text/html", "<p>UP</p>");
     assertThat(CONTRACT.violations(html))
         .anySatisfy(v -> assertThat(v).contains("Content-Type text/html is not one of"));
+    assertThat(CONTRACT.violations(json("GET", "/health/live", 500, health("DOWN"))))
+        .anySatisfy(v -> assertThat(v).contains("is not one of [application/problem+json]"));
   }
 
   @Test
