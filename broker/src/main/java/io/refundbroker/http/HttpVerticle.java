@@ -16,6 +16,8 @@ import java.util.function.Supplier;
  * One HTTP server instance (the broker deploys one per core; they share the port), HTTPS when given
  * {@link ServerTls}. Stopping it stops accepting connections and lets in-flight requests finish
  * within the grace period. The test suite watches every exchange through an {@link ExchangeTap}.
+ * Thread-safety: the server is set on the verticle's event loop and read by the TLS reloader and
+ * {@link #actualPort} from other threads, hence {@code volatile}.
  */
 public final class HttpVerticle extends VerticleBase {
   private final Supplier<Router> routerFactory;
