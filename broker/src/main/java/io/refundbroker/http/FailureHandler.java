@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
+  private static final Pattern PARAMETER =
+      Pattern.compile("of (query|path|header|cookie) parameter ([A-Za-z0-9._-]{1,64}) ");
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -135,6 +139,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
   }
 
   private static ProblemException validatorProblem(ValidatorException e) {
+    String parameter = parameterOf(e.getMessage());
+    if (parameter != null && e.getMessage().contains("can't be decoded")) {
+      return ProblemException.badRequest(
+          "VALIDATION_FAILED",
+          "The request " + parameter + " cannot be read as the type the contract declares.");
+    }
     if (e.getMessage() != null && e.getMessage().contains("can't be decoded")) {
       return ProblemException.badRequest(
           "MALFORMED_JSON", "The request body is not valid JSON (or not in the declared format).");
@@ -165,8 +175,19 @@ public final class FailureHandler implements Handler<RoutingContext> {
         reasons.add(reason);
       }
     }
+    String parameter = parameterOf(e.getMessage());
     String where =
-        e.getMessage() != null && e.getMessage().contains("parameter") ? "parameter" : "body";
+        parameter != null
+            ? parameter
+            : e.getMessage() != null && e.getMessage().contains("parameter") ? "parameter" : "body";
+    if (parameter != null) {
+      // the parameter's value is the instance: name the parameter, not "body"
+      List<String> named = new ArrayList<>();
+      for (String reason : reasons) {
+        named.add(reason.startsWith("body") ? parameter + reason.substring(4) : reason);
+      }
+      reasons = new LinkedHashSet<>(named);
+    }
     String detail =
         reasons.isEmpty()
             ? "The request " + where + " does not match the API contract (GET /openapi.yaml)."
@@ -176,6 +197,19 @@ public final class FailureHandler implements Handler<RoutingContext> {
                 + String.join("; ", limit(new ArrayList<>(reasons), 5))
                 + ".";
     return ProblemException.badRequest("VALIDATION_FAILED", detail);
+  }
+
+  /**
+   * The parameter a validator message is about ({@code query parameter 'limit'}), or null. The name
+   * comes from the contract (vertx-openapi's "The value of query parameter limit is invalid" or "…
+   * can't be decoded"), never from the request.
+   */
+  static String parameterOf(String message) {
+    if (message == null) {
+      return null;
+    }
+    Matcher matcher = PARAMETER.matcher(message);
+    return matcher.find() ? matcher.group(1) + " parameter '" + matcher.group(2) + "'" : null;
   }
 
   private static void collect(OutputUnit unit, List<OutputUnit> leaves) {
