@@ -61,6 +61,8 @@ public final class ClientRoutes {
                       .put("certificate", enrolled.certificate().pem())
                       .put("serialNumber", enrolled.certificate().serialHex())
                       .put("notAfter", enrolled.certificate().notAfter().toString());
+              // an issuance is answered once; like a token's, it is never cached
+              ctx.response().putHeader("Cache-Control", "no-store");
               Responses.created(ctx, "/v1/admin/clients/" + enrolled.client().clientId(), json);
             })
         .onFailure(ctx::fail);

@@ -209,6 +209,7 @@ public final class Api {
     return ctx ->
         extractor
             .extractValidatableRequest(ctx, operation)
+            .map(request -> StringParameters.quoted(request, operation))
             .compose(request -> validator.validate(request, operationId))
             .onSuccess(
                 validated -> {

@@ -12,7 +12,6 @@ import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(FailureHandler.class);
   private static final Pattern PARAMETER =
-      Pattern.compile("The value of (\\w+) parameter ([A-Za-z0-9_.-]{1,64}) is invalid");
+      Pattern.compile("of (query|path|header|cookie) parameter ([A-Za-z0-9._-]{1,64}) ");
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -140,6 +139,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
   }
 
   private static ProblemException validatorProblem(ValidatorException e) {
+    String parameter = parameterOf(e.getMessage());
+    if (parameter != null && e.getMessage().contains("can't be decoded")) {
+      return ProblemException.badRequest(
+          "VALIDATION_FAILED",
+          "The request " + parameter + " cannot be read as the type the contract declares.");
+    }
     if (e.getMessage() != null && e.getMessage().contains("can't be decoded")) {
       return ProblemException.badRequest(
           "MALFORMED_JSON", "The request body is not valid JSON (or not in the declared format).");
@@ -160,17 +165,28 @@ public final class FailureHandler implements Handler<RoutingContext> {
   private static ProblemException schemaProblem(SchemaValidationException e) {
     List<OutputUnit> leaves = new ArrayList<>();
     collect(e.getOutputUnit(), leaves);
-    String where = subject(e.getMessage());
-    String root = where.equals("body") ? "body" : "its value";
     Set<String> reasons = new LinkedHashSet<>();
     for (OutputUnit leaf : leaves) {
       if (isSpuriousAdditional(leaf, leaves)) {
         continue;
       }
-      String reason = describe(leaf, root);
+      String reason = describe(leaf, "body");
       if (reason != null) {
         reasons.add(reason);
       }
+    }
+    String parameter = parameterOf(e.getMessage());
+    String where =
+        parameter != null
+            ? parameter
+            : e.getMessage() != null && e.getMessage().contains("parameter") ? "parameter" : "body";
+    if (parameter != null) {
+      // the parameter's value is the instance: name the parameter, not "body"
+      List<String> named = new ArrayList<>();
+      for (String reason : reasons) {
+        named.add(reason.startsWith("body") ? parameter + reason.substring(4) : reason);
+      }
+      reasons = new LinkedHashSet<>(named);
     }
     String detail =
         reasons.isEmpty()
@@ -184,18 +200,16 @@ public final class FailureHandler implements Handler<RoutingContext> {
   }
 
   /**
-   * What failed: "query parameter 'q'" (the validator names the parameter; its name comes from the
-   * contract, never from the request), "parameter" when it does not, else "body".
+   * The parameter a validator message is about ({@code query parameter 'limit'}), or null. The name
+   * comes from the contract (vertx-openapi's "The value of query parameter limit is invalid" or "…
+   * can't be decoded"), never from the request.
    */
-  private static String subject(String message) {
+  static String parameterOf(String message) {
     if (message == null) {
-      return "body";
+      return null;
     }
-    Matcher named = PARAMETER.matcher(message);
-    if (named.find()) {
-      return named.group(1).toLowerCase(Locale.ROOT) + " parameter '" + named.group(2) + "'";
-    }
-    return message.contains("parameter") ? "parameter" : "body";
+    Matcher matcher = PARAMETER.matcher(message);
+    return matcher.find() ? matcher.group(1) + " parameter '" + matcher.group(2) + "'" : null;
   }
 
   private static void collect(OutputUnit unit, List<OutputUnit> leaves) {

@@ -1,9 +1,11 @@
 package io.refundbroker.http;
 
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.Optional;
@@ -13,8 +15,9 @@ import java.util.function.Supplier;
 /**
  * One HTTP server instance (the broker deploys one per core; they share the port), HTTPS when given
  * {@link ServerTls}. Stopping it stops accepting connections and lets in-flight requests finish
- * within the grace period. Thread-safety: the server is set on the verticle's event loop and read
- * by the TLS reloader and {@link #actualPort} from other threads, hence {@code volatile}.
+ * within the grace period. The test suite watches every exchange through an {@link ExchangeTap}.
+ * Thread-safety: the server is set on the verticle's event loop and read by the TLS reloader and
+ * {@link #actualPort} from other threads, hence {@code volatile}.
  */
 public final class HttpVerticle extends VerticleBase {
   private final Supplier<Router> routerFactory;
@@ -48,10 +51,17 @@ public final class HttpVerticle extends VerticleBase {
             .setIdleTimeout(120)
             .setMaxHeaderSize(16 * 1024);
     tls.ifPresent(settings -> settings.applyTo(options));
+    Optional<ExchangeTap> tap = ExchangeTap.fromSystemProperty();
+    Handler<HttpServerRequest> requests = router;
+    Handler<HttpServerRequest> invalid = new InvalidRequests();
+    if (tap.isPresent()) {
+      requests = tap.get().around(requests);
+      invalid = tap.get().around(invalid);
+    }
     return vertx
         .createHttpServer(options)
-        .requestHandler(router)
-        .invalidRequestHandler(new InvalidRequests())
+        .requestHandler(requests)
+        .invalidRequestHandler(invalid)
         .listen()
         .onSuccess(listening -> server = listening);
   }

@@ -15,8 +15,10 @@ import java.util.Map;
  * carry no control characters, the path and the query are well-formed (every {@code %} is followed
  * by two hex digits, the escapes decode to UTF-8, and nothing decodes to a control character). A
  * refusal is a 400 problem naming the header, the path or the query parameter — never echoing the
- * value. It also holds the body back ({@link Bodies#holdBack}) so that nothing of it is read before
- * the operation's head checks (authentication first) have passed.
+ * value. A path ending in {@code /} (but the console's and the docs') is no path of the API: 404,
+ * where the router would otherwise serve {@code /v1/admin/stores/} as {@code /v1/admin/stores}. It
+ * also holds the body back ({@link Bodies#holdBack}) so that nothing of it is read before the
+ * operation's head checks (authentication first) have passed.
  */
 public final class RequestHygiene implements Handler<RoutingContext> {
 
@@ -64,6 +66,13 @@ public final class RequestHygiene implements Handler<RoutingContext> {
           "MALFORMED_PATH",
           "The request path has a broken %-escape, is not UTF-8 or encodes a control character;"
               + " escape reserved characters as %XX (two hex digits).");
+    }
+    if (path.length() > 1
+        && path.endsWith("/")
+        && !path.startsWith("/console/")
+        && !path.startsWith("/docs/")) {
+      // the router would serve "/v1/admin/stores/" as "/v1/admin/stores": not a path of the API
+      return FailureHandler.forStatus(404);
     }
     if (query == null || query.isEmpty()) {
       return null;

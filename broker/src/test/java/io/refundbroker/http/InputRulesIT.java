@@ -252,6 +252,48 @@ class InputRulesIT {
     assertProblem(result, 400, "MALFORMED_PATH");
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"/v1/admin/stores/", "/v1/me/", "/health/live/", "/v1/admin/clients/"})
+  void aTrailingSlashIsNoPathOfTheApi(String path) {
+    // the router served "/v1/admin/stores/" as "/v1/admin/stores", a path the contract lacks
+    assertProblem(broker.get(path, broker.adminToken()), 404, "NO_SUCH_ENDPOINT");
+  }
+
+  @Test
+  void aBadQueryParameterIsNamedNotCalledTheBody() {
+    // the problem said "body has the wrong format" for a query parameter
+    HttpResult pattern = broker.get("/v1/admin/stores?chainId=%C3%A9x", broker.adminToken());
+    assertThat(assertProblem(pattern, 400, "VALIDATION_FAILED").getString("detail"))
+        .contains("query parameter 'chainId' has the wrong format")
+        .doesNotContain("body");
+    HttpResult range = broker.get("/v1/audit/events?limit=0", auditorToken);
+    assertThat(assertProblem(range, 400, "VALIDATION_FAILED").getString("detail"))
+        .contains("query parameter 'limit' is too small");
+    HttpResult type = broker.get("/v1/audit/events?afterSeq=abc", auditorToken);
+    assertThat(assertProblem(type, 400, "VALIDATION_FAILED").getString("detail"))
+        .contains("query parameter 'afterSeq'")
+        .doesNotContain("JSON");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"-12", "1.5", "[1]", "\"quoted\"", "a\\b", "{}"})
+  void aStringParameterTheContractAllowsIsTakenAsSent(String key) {
+    // vertx-openapi read non-word values as JSON: "-12" was "the wrong type", "a\b" undecodable
+    HttpResult result =
+        broker.send(
+            HttpMethod.POST,
+            "/v1/refunds",
+            storeToken,
+            new JsonObject()
+                .put("orderId", "123456-0001")
+                .put("amount", new JsonObject().put("value", 100).put("currency", "NOK"))
+                .put("reason", "Returned"),
+            Map.of("Idempotency-Key", key));
+    assertThat(result.status()).as(result.toString()).isNotEqualTo(400);
+    HttpResult store = broker.get("/v1/admin/stores/1.5", broker.adminToken());
+    assertProblem(store, 404, "STORE_NOT_FOUND");
+  }
+
   // ---------------------------------------------------------------------- the HTTP layer
 
   @ParameterizedTest(name = "{0}")

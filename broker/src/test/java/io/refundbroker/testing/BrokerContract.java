@@ -3,7 +3,6 @@ package io.refundbroker.testing;
 import com.atlassian.oai.validator.OpenApiInteractionValidator;
 import com.atlassian.oai.validator.model.Request;
 import com.atlassian.oai.validator.model.SimpleRequest;
-import com.atlassian.oai.validator.model.SimpleResponse;
 import com.atlassian.oai.validator.report.LevelResolver;
 import com.atlassian.oai.validator.report.ValidationReport;
 import io.swagger.v3.parser.OpenAPIV3Parser;
@@ -17,40 +16,41 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Checks one exchange with the broker against its own contract ({@code openapi.yaml}): the request
- * and the response (status, content type, body schema), with swagger-request-validator. Security
- * requirements are not checked here (a request may be identified by its TLS client certificate,
- * which the validator cannot see); authentication has tests of its own.
+ * with swagger-request-validator, the response with {@link ResponseContract}. Security requirements
+ * are not checked here (a request may be identified by its TLS client certificate, which the
+ * validator cannot see); authentication has tests of its own.
  */
 public final class BrokerContract {
   private static final OpenApiInteractionValidator VALIDATOR = validator();
 
   private BrokerContract() {}
 
-  /** The contract violations of one exchange, each as {@code key: message}. */
+  /**
+   * The contract violations of one exchange, each as {@code key: message}: the request by
+   * swagger-request-validator, the response by {@link ResponseContract} (which checks every
+   * response of the suite anyway, see {@link ContractCheck}).
+   */
   public static List<String> violations(
       String method, String path, JsonObject requestBody, HttpResult response) {
-    SimpleRequest.Builder request = request(method, path);
-    if (requestBody != null) {
-      request.withContentType("application/json").withBody(requestBody.encode());
-    }
-    SimpleResponse.Builder answer = new SimpleResponse.Builder(response.status());
-    response.headers().forEach(h -> answer.withHeader(h.getKey(), h.getValue()));
-    String contentType = response.header("Content-Type");
-    if (contentType != null) {
-      answer.withContentType(contentType);
-    }
-    if (response.body() != null && response.body().length() > 0) {
-      answer.withBody(response.text());
-    }
-    ValidationReport report = VALIDATOR.validate(request.build(), answer.build());
-    List<String> out = new ArrayList<>();
-    for (ValidationReport.Message message : report.getMessages()) {
-      if (message.getLevel() == ValidationReport.Level.ERROR) {
-        out.add(message.getKey() + ": " + message.getMessage());
-      }
+    List<String> out = new ArrayList<>(requestViolations(method, path, requestBody));
+    int question = path.indexOf('?');
+    List<Map.Entry<String, String>> headers = new ArrayList<>();
+    response.headers().forEach(h -> headers.add(Map.entry(h.getKey(), h.getValue())));
+    Exchange exchange =
+        new Exchange(
+            method.toUpperCase(Locale.ROOT),
+            question < 0 ? path : path.substring(0, question),
+            question < 0 ? null : path.substring(question + 1),
+            response.status(),
+            headers,
+            response.body() == null ? new byte[0] : response.body().getBytes(),
+            "test client");
+    for (String violation : ResponseContract.broker().violations(exchange)) {
+      out.add("response: " + violation);
     }
     return out;
   }
@@ -105,13 +105,11 @@ public final class BrokerContract {
         .withLevelResolver(
             LevelResolver.create()
                 .withLevel("validation.request.security", ValidationReport.Level.IGNORE)
-                // With a 3.1 document the validator loses the type of $ref'd parameter and header
-                // schemas and tries to parse plain strings as JSON (vertx-openapi checks those).
+                // With a 3.1 document the validator loses the type of $ref'd parameter schemas and
+                // tries to parse plain strings as JSON (vertx-openapi checks those).
                 .withLevel(
                     "validation.request.parameter.schema.invalidJson",
                     ValidationReport.Level.IGNORE)
-                .withLevel(
-                    "validation.response.header.schema.invalidJson", ValidationReport.Level.IGNORE)
                 .build())
         .build();
   }

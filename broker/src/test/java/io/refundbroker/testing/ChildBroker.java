@@ -1,6 +1,7 @@
 package io.refundbroker.testing;
 
 import io.refundbroker.app.Main;
+import io.refundbroker.http.ExchangeTap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -74,13 +75,16 @@ public final class ChildBroker implements AutoCloseable {
   private final Path log;
   private final String command;
   private final boolean https;
+  private final Path exchanges;
 
-  private ChildBroker(Process process, int port, Path log, String command, boolean https) {
+  private ChildBroker(
+      Process process, int port, Path log, String command, boolean https, Path exchanges) {
     this.process = process;
     this.port = port;
     this.log = log;
     this.command = command;
     this.https = https;
+    this.exchanges = exchanges;
   }
 
   /** How a child that was expected to stop by itself ended. */
@@ -150,12 +154,21 @@ public final class ChildBroker implements AutoCloseable {
   /**
    * Starts {@code java jvmArgs -jar jar serve} (from this test classpath when {@code jar} is null
    * or missing) with exactly {@code env} (plus PATH and a free port), output to {@code log}, and
-   * waits until {@code /health/ready} answers 200.
+   * waits until {@code /health/ready} answers 200. From the test classpath in a test run, the child
+   * records every response it sends ({@link ResponseRecorder}); they are checked against the
+   * contract when it stops.
    */
   public static ChildBroker start(
       Path jar, List<String> jvmArgs, Map<String, String> env, Path log, Duration readyWithin) {
     int port = freePort();
-    List<String> command = command(jar, jvmArgs);
+    boolean fromClasspath = jar == null || !Files.isRegularFile(jar);
+    Path exchanges = fromClasspath && ContractWitness.installed() ? exchangeLog() : null;
+    List<String> args = new ArrayList<>(jvmArgs);
+    if (exchanges != null) {
+      args.add("-D" + ExchangeTap.PROPERTY + "=" + ResponseRecorder.class.getName());
+      args.add("-D" + ResponseRecorder.LOG_PROPERTY + "=" + exchanges);
+    }
+    List<String> command = command(jar, args);
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().clear();
@@ -168,7 +181,8 @@ public final class ChildBroker implements AutoCloseable {
             .replace(System.getProperty("java.class.path"), "<test classpath>");
     try {
       ChildBroker child =
-          new ChildBroker(builder.start(), port, log, shown, env.containsKey("BROKER_TLS_CERT"));
+          new ChildBroker(
+              builder.start(), port, log, shown, env.containsKey("BROKER_TLS_CERT"), exchanges);
       child.awaitReady(readyWithin);
       return child;
     } catch (IOException e) {
@@ -259,6 +273,7 @@ public final class ChildBroker implements AutoCloseable {
         process.destroyForcibly();
         throw new AssertionError("child broker did not exit within " + within + ":\n" + output());
       }
+      collectExchanges();
       return process.exitValue();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -300,6 +315,22 @@ public final class ChildBroker implements AutoCloseable {
     if (process.isAlive()) {
       process.destroyForcibly();
       waitFor(Duration.ofSeconds(30));
+    }
+    collectExchanges();
+  }
+
+  /** Hands what the (stopped) child sent to the contract check. */
+  private void collectExchanges() {
+    if (exchanges != null && !process.isAlive()) {
+      ContractWitness.global().collect(exchanges);
+    }
+  }
+
+  private static Path exchangeLog() {
+    try {
+      return Files.createTempFile("child-broker-exchanges", ".jsonl");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
