@@ -52,6 +52,8 @@ final class BenchPostgres implements AutoCloseable {
               .setServerConfig("fsync", fsync);
       if (statementStats) {
         builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+        // statements inside triggers too (marked toplevel = false): what a trigger costs shows
+        builder.setServerConfig("pg_stat_statements.track", "all");
       }
       BenchPostgres db = new BenchPostgres(builder.start(), dataDir);
       db.execute("postgres", "CREATE ROLE " + APP_USER + " LOGIN");

@@ -14,7 +14,8 @@ import java.util.Map;
  * cost. All reads go through the {@code postgres} database (the per-table counters excepted), so
  * the measuring does not show up in the measured database's own counters.
  *
- * @param statements statement executions by {@link BenchPostgres#APP_USER} in the database
+ * @param statements statement executions by {@link BenchPostgres#APP_USER} in the database, top
+ *     level only (each one a round trip; statements run by triggers are in {@code byQuery} only)
  * @param byQuery the same per normalised statement
  * @param commits {@code xact_commit} of the database (every session, the sequencer's included)
  * @param walSyncs WAL flushes to disk ({@code pg_stat_wal.wal_sync}; cluster-wide)
@@ -36,8 +37,11 @@ record PgCounters(
   static final List<String> TABLES =
       List.of("refunds", "idempotency_records", "audit_entries", "audit_links", "orders");
 
-  /** One normalised statement: how often it ran and how long PostgreSQL spent executing it. */
-  record Statement(String query, long calls, double totalMs, long rows) {}
+  /**
+   * One normalised statement: how often it ran and how long PostgreSQL spent executing it; {@code
+   * toplevel} false for a statement run inside a function or trigger (not a round trip).
+   */
+  record Statement(String query, boolean toplevel, long calls, double totalMs, long rows) {}
 
   /** Row counters of one table. */
   record TableRows(long inserted, long updated, long hotUpdated, long indexes) {}
@@ -48,7 +52,7 @@ record PgCounters(
     for (Map<String, Object> row :
         pg.query(
             "postgres",
-            "SELECT s.queryid, s.calls, s.total_exec_time, s.rows,"
+            "SELECT s.queryid, s.toplevel, s.calls, s.total_exec_time, s.rows,"
                 + " regexp_replace(s.query, '\\s+', ' ', 'g') AS query"
                 + " FROM pg_stat_statements s"
                 + " JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid"
@@ -58,17 +62,23 @@ record PgCounters(
                 + database
                 + "'")) {
       long calls = number(row.get("calls"));
-      statements += calls;
+      boolean toplevel = Boolean.TRUE.equals(row.get("toplevel"));
+      if (toplevel) {
+        statements += calls;
+      }
+      long id = number(row.get("queryid"));
       byQuery.merge(
-          number(row.get("queryid")),
+          toplevel ? id : ~id,
           new Statement(
               (String) row.get("query"),
+              toplevel,
               calls,
               ((Number) row.get("total_exec_time")).doubleValue(),
               number(row.get("rows"))),
           (a, b) ->
               new Statement(
                   a.query(),
+                  a.toplevel(),
                   a.calls() + b.calls(),
                   a.totalMs() + b.totalMs(),
                   a.rows() + b.rows()));
@@ -127,6 +137,7 @@ record PgCounters(
                 id,
                 new Statement(
                     now.query(),
+                    now.toplevel(),
                     calls,
                     now.totalMs() - (before == null ? 0 : before.totalMs()),
                     now.rows() - (before == null ? 0 : before.rows())));
@@ -155,6 +166,11 @@ record PgCounters(
         walWrites - earlier.walWrites,
         walSyncs - earlier.walSyncs,
         rows);
+  }
+
+  /** Who issues a statement (a nested one: inside a trigger or function). */
+  static String issuer(Statement statement) {
+    return statement.toplevel() ? issuer(statement.query()) : "nested (trigger)";
   }
 
   /** Who issues a statement: the request path, or one of the broker's background jobs. */
@@ -187,6 +203,9 @@ record PgCounters(
     long background = 0;
     long sequencerBatches = 0;
     for (Statement s : byQuery.values()) {
+      if (!s.toplevel()) {
+        continue;
+      }
       String who = issuer(s.query());
       if (!who.equals("request") && !who.equals("transaction")) {
         background += s.calls();

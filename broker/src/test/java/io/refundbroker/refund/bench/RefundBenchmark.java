@@ -1234,14 +1234,10 @@ public final class RefundBenchmark {
       text.append(
           String.format(
               "  | %s | %.2f | %,.0f | %,.0f | %s |%n",
-              PgCounters.issuer(s.query()),
-              perRefund,
-              s.totalMs() * 1000 / s.calls(),
-              s.totalMs(),
-              query));
+              PgCounters.issuer(s), perRefund, s.totalMs() * 1000 / s.calls(), s.totalMs(), query));
       table.add(
           new JsonObject()
-              .put("issuer", PgCounters.issuer(s.query()))
+              .put("issuer", PgCounters.issuer(s))
               .put("callsPerRefund", round(perRefund))
               .put("meanMicros", round(s.totalMs() * 1000 / s.calls()))
               .put("totalMs", round(s.totalMs()))
