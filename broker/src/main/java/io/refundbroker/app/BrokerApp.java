@@ -1,26 +1,15 @@
 package io.refundbroker.app;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.refundbroker.audit.AuditAlarms;
-import io.refundbroker.audit.AuditLinkRepository;
+import io.refundbroker.audit.AuditFeature;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.AuditMac;
 import io.refundbroker.audit.AuditMacKey;
-import io.refundbroker.audit.AuditRoutes;
 import io.refundbroker.audit.AuditSequencer;
-import io.refundbroker.audit.AuditSequencerVerticle;
-import io.refundbroker.audit.AuditService;
-import io.refundbroker.audit.AuditTrailRepository;
 import io.refundbroker.audit.CheckpointService;
-import io.refundbroker.audit.CheckpointSigner;
-import io.refundbroker.audit.CheckpointVerticle;
-import io.refundbroker.audit.RefundLogRepository;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
-import io.refundbroker.auth.CallerRoutes;
-import io.refundbroker.auth.ClientAuthenticator;
-import io.refundbroker.auth.ClientRepository;
-import io.refundbroker.auth.ClientRoutes;
-import io.refundbroker.auth.ClientService;
+import io.refundbroker.auth.ClientFeature;
 import io.refundbroker.auth.certificate.ClientCa;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.BrokerConfig.ClientAuthMode;
@@ -28,37 +17,28 @@ import io.refundbroker.config.BrokerConfig.TlsConfig;
 import io.refundbroker.config.BrokerConfig.VippsConfig;
 import io.refundbroker.console.ConsoleRoutes;
 import io.refundbroker.credential.BrokerSecrets;
-import io.refundbroker.credential.CredentialAgeRoutes;
-import io.refundbroker.credential.CredentialAges;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
+import io.refundbroker.credential.backends.CredentialBackends;
 import io.refundbroker.db.Database;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Feature;
 import io.refundbroker.http.HttpVerticle;
 import io.refundbroker.http.OperationsRoutes;
-import io.refundbroker.http.ProblemException;
 import io.refundbroker.http.Readiness;
 import io.refundbroker.http.ServerTls;
 import io.refundbroker.http.TlsReloadVerticle;
 import io.refundbroker.http.UploadSlots;
-import io.refundbroker.order.LookupQuota;
-import io.refundbroker.order.OrderImport;
-import io.refundbroker.order.OrderRepository;
-import io.refundbroker.order.OrderResolver;
-import io.refundbroker.order.OrderRoutes;
-import io.refundbroker.order.OrderService;
-import io.refundbroker.order.PaymentLookup;
-import io.refundbroker.refund.IdempotencyRepository;
+import io.refundbroker.order.OrderFeature;
+import io.refundbroker.refund.RefundFeature;
 import io.refundbroker.refund.RefundReconciler;
-import io.refundbroker.refund.RefundRecorder;
 import io.refundbroker.refund.RefundRepository;
-import io.refundbroker.refund.RefundRoutes;
-import io.refundbroker.refund.RefundService;
+import io.refundbroker.store.StoreFeature;
 import io.refundbroker.store.StoreRepository;
-import io.refundbroker.store.StoreRoutes;
-import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsClient;
 import io.refundbroker.vipps.VippsGateway;
+import io.vertx.core.Deployable;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -75,15 +55,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires the broker: builds every service from its dependencies (explicitly, no container), mounts
- * the features' routes on the contract, deploys one HTTP verticle per configured instance and
- * starts the refund reconciler. {@link Main} runs it in production; the integration tests run the
- * very same wiring.
+ * Wires the broker as a list of features (audit, store, client, credential, order, refund), each
+ * built by its own factory from its dependencies (explicitly, no container): mounts every feature's
+ * routes on the contract, deploys the features' background verticles (audit sequencer and
+ * checkpointer, refund reconciler) and one HTTP verticle per configured instance. {@link Main} runs
+ * it in production; the integration tests run the very same wiring.
  */
 public final class BrokerApp {
   private static final Logger LOG = LoggerFactory.getLogger(BrokerApp.class);
@@ -99,9 +81,6 @@ public final class BrokerApp {
 
   /** How often a deferred first-admin creation is tried again (see {@link #bootstrapAdmin}). */
   private static final Duration BOOTSTRAP_RETRY = Duration.ofSeconds(5);
-
-  /** The most audit events one sequencer batch links (a backlog is linked batch after batch). */
-  private static final int SEQUENCER_BATCH = 5000;
 
   private final Vertx vertx;
   private final Components components;
@@ -168,48 +147,41 @@ public final class BrokerApp {
                     .compose(s -> s.getOrCreate(AuditMac.SECRET, AuditMac.newKey(auditWorker)))
                     .compose(AuditMac::fromSecret));
     AuditLog audit = new AuditLog(clock, macKey);
-    StoreService stores = new StoreService(database.pool(), new StoreRepository(), audit);
-    return Credentials.start(vertx, config, database, audit, stores, vipps, clock)
+    StoreFeature stores = StoreFeature.create(database.pool(), new StoreRepository(), audit);
+    Workers workers = new Workers(auditWorker, caWorker, tlsWorker);
+    return CredentialBackends.start(
+            vertx, config, database, audit, stores.service(), vipps, registry, clock)
         .compose(
             credentials ->
                 firstLoad(macKey, secrets, credentials)
-                    .compose(
-                        loaded ->
-                            checkpointSigner(config, credentials, auditWorker)
-                                .map(signer -> new AuditKeys(macKey, signer)))
-                    .compose(
-                        keys -> {
-                          Components components =
-                              new Components(
-                                  vertx,
-                                  config,
-                                  database,
-                                  registry,
-                                  clock,
-                                  audit,
-                                  stores,
-                                  vipps,
-                                  credentials,
-                                  keys,
-                                  auditWorker,
-                                  new ClientCa(credentials.brokerSecrets(), caWorker, clock),
-                                  caWorker,
-                                  tlsWorker);
-                          return components
-                              .routerFactory()
-                              .compose(routers -> launch(vertx, config, components, routers));
-                        })
+                    .compose(loaded -> checkpointSigner(config, credentials, auditWorker))
+                    .map(
+                        signer ->
+                            new Components(
+                                vertx,
+                                config,
+                                database,
+                                registry,
+                                clock,
+                                new AuditKeys(audit, macKey, signer),
+                                stores,
+                                vipps,
+                                credentials,
+                                workers))
+                    .compose(components -> components.launch())
                     .onFailure(failure -> credentials.close()))
-        .onFailure(
-            failure -> {
-              auditWorker.close();
-              caWorker.close();
-              tlsWorker.close();
-            });
+        .onFailure(failure -> workers.close());
   }
 
-  /** The audit trail's keys: the MAC key every event carries, the checkpoint signer. */
-  private record AuditKeys(AuditMacKey mac, CheckpointSigner signer) {}
+  /** The bounded worker pools of one broker process. */
+  private record Workers(WorkerExecutor audit, WorkerExecutor ca, WorkerExecutor tls) {
+    Future<Void> close() {
+      return Future.join(audit.close(), ca.close(), tls.close()).mapEmpty();
+    }
+  }
+
+  /** The audit trail: its log, the MAC key every event carries, the checkpoint signer. */
+  private record AuditKeys(AuditLog log, AuditMacKey mac, CheckpointSigner signer) {}
 
   /**
    * Binds the MAC key to the credential backend and waits for its first load. A failed load does
@@ -258,18 +230,21 @@ public final class BrokerApp {
       Vertx vertx, BrokerConfig config, Components components, Supplier<Router> routers) {
     Path tokenFile = AdminTokenFile.path(config.dataDir());
     Future<Optional<String>> admin = bootstrapAdmin(vertx, config, components);
-    Future<Optional<ServerTls>> tls = admin.compose(token -> serverTls(config, components));
-    return tls.compose(
+    return admin
+        .compose(token -> serverTls(config, components))
+        .compose(
             settings ->
-                deployAudit(vertx, config, components)
-                    .compose(audit -> deployHttp(vertx, config, components, routers, settings)))
+                components
+                    .deployFeatures()
+                    .compose(deployed -> deployHttp(vertx, config, components, routers, settings)))
         .map(
-            http -> {
-              components.reconciler.start();
-              Optional<String> token = admin.result();
-              return new BrokerApp(
-                  vertx, components, http, token, token.map(generated -> tokenFile));
-            });
+            http ->
+                new BrokerApp(
+                    vertx,
+                    components,
+                    http,
+                    admin.result(),
+                    admin.result().map(generated -> tokenFile)));
   }
 
   /**
@@ -285,9 +260,12 @@ public final class BrokerApp {
       Vertx vertx, BrokerConfig config, Components components) {
     Supplier<Future<Optional<String>>> attempt =
         () ->
-            components.clients.bootstrapAdmin(
-                config.http().adminToken(),
-                token -> AdminTokenFile.write(vertx, config.dataDir(), token));
+            components
+                .clients
+                .service()
+                .bootstrapAdmin(
+                    config.http().adminToken(),
+                    token -> AdminTokenFile.write(vertx, config.dataDir(), token));
     return components
         .mac
         .get()
@@ -334,27 +312,6 @@ public final class BrokerApp {
                           .log());
             })
         .onComplete(done -> components.bootstrapping.set(false));
-  }
-
-  /** The audit sequencer (links committed events) and the checkpointer (signs the chain). */
-  private static Future<Void> deployAudit(Vertx vertx, BrokerConfig config, Components components) {
-    return vertx
-        .deployVerticle(
-            new AuditSequencerVerticle(components.sequencer, config.audit().sequencerInterval()),
-            new DeploymentOptions())
-        .compose(
-            sequencer -> {
-              components.sequencerDeployment = sequencer;
-              return vertx.deployVerticle(
-                  new CheckpointVerticle(
-                      components.checkpoints, config.audit().checkpointInterval()),
-                  new DeploymentOptions());
-            })
-        .map(
-            checkpointer -> {
-              components.checkpointDeployment = checkpointer;
-              return null;
-            });
   }
 
   /**
@@ -473,17 +430,17 @@ public final class BrokerApp {
 
   /** The checkpointer's service (tests ask for a checkpoint now). */
   public CheckpointService auditCheckpoints() {
-    return components.checkpoints;
+    return components.audit.checkpoints();
   }
 
   /** The audit sequencer of this instance (tests ask whether it leads). */
   public AuditSequencer auditSequencer() {
-    return components.sequencer;
+    return components.audit.sequencer();
   }
 
   /** The refund janitor (tests drive passes with {@link RefundReconciler#runOnce()}). */
   public RefundReconciler reconciler() {
-    return components.reconciler;
+    return components.refunds.reconciler();
   }
 
   /**
@@ -515,12 +472,12 @@ public final class BrokerApp {
   }
 
   /**
-   * Stops the reconciler and accepting requests, lets in-flight ones finish (within {@code
-   * BROKER_SHUTDOWN_GRACE}), links the committed audit events and signs a last checkpoint, then
-   * closes the credential store, the Vipps client and the pool.
+   * Stops accepting requests and lets in-flight ones finish (within {@code BROKER_SHUTDOWN_GRACE}),
+   * then undeploys the features' background verticles in reverse order (the reconciler, then the
+   * audit sequencer, which links the committed events, then the checkpointer, which signs a last
+   * checkpoint), then closes the credential store, the Vipps client and the pool.
    */
   public Future<Void> stop() {
-    components.reconciler.stop();
     if (components.bootstrapTimer >= 0) {
       vertx.cancelTimer(components.bootstrapTimer);
     }
@@ -529,60 +486,45 @@ public final class BrokerApp {
       undeployed.add(vertx.undeploy(id));
     }
     return Future.join(undeployed)
-        .transform(
-            done ->
-                components.sequencerDeployment == null
-                    ? Future.succeededFuture()
-                    : vertx.undeploy(components.sequencerDeployment))
-        .transform(
-            done ->
-                components.checkpointDeployment == null
-                    ? Future.succeededFuture()
-                    : vertx.undeploy(components.checkpointDeployment))
+        .transform(done -> components.undeployFeatures())
         .transform(
             done ->
                 components.tlsReloadDeployment == null
                     ? Future.succeededFuture()
                     : vertx.undeploy(components.tlsReloadDeployment))
-        .transform(done -> components.auditWorker.close())
-        .transform(done -> Future.join(components.caWorker.close(), components.tlsWorker.close()))
+        .transform(done -> components.workers.close())
         .transform(done -> components.credentials.close())
-        .transform(
-            done -> {
-              components.onStop.forEach(Runnable::run);
-              return components.database.close();
-            });
+        .transform(done -> closeRest());
   }
 
-  /** Every service of one broker process, built once and shared by the HTTP verticles. */
+  private Future<Void> closeRest() {
+    components.onStop.forEach(Runnable::run);
+    return components.database.close();
+  }
+
+  /**
+   * Every feature of one broker process, built once and shared by the HTTP verticles. The broker is
+   * this list of features: each one's routes are mounted on every router, its verticles deployed
+   * before the HTTP verticles and undeployed after them.
+   */
   private static final class Components {
     private final Vertx vertx;
     private final BrokerConfig config;
     private final Database database;
-    private final PrometheusMeterRegistry registry;
     private final Credentials credentials;
-    private final ClientService clients;
-    private final StoreService stores;
-    private final OrderService orders;
-    private final OrderImport imports;
-    private final RefundService refunds;
-    private final RefundReconciler reconciler;
-    private final AuditRoutes audits;
-    private final CheckpointService checkpoints;
+    private final ClientFeature clients;
+    private final AuditFeature audit;
+    private final RefundFeature refunds;
+    private final List<Feature> features;
     private final AuditMacKey mac;
-    private final java.util.concurrent.atomic.AtomicBoolean bootstrapping =
-        new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean bootstrapping = new AtomicBoolean();
     private long bootstrapTimer = -1;
-    private final AuditSequencer sequencer;
-    private final WorkerExecutor auditWorker;
+    private final Workers workers;
     private final ClientCa clientCa;
-    private final WorkerExecutor caWorker;
-    private final WorkerExecutor tlsWorker;
-    private String sequencerDeployment;
-    private String checkpointDeployment;
+    private final List<String> featureDeployments = new ArrayList<>();
     private String tlsReloadDeployment;
     private final Readiness readiness;
-    private final CredentialAges credentialAges;
+    private final PrometheusMeterRegistry registry;
     private final ConsoleRoutes console = ConsoleRoutes.fromClasspath();
     private final UploadSlots uploads;
     private final List<Runnable> onStop = new ArrayList<>();
@@ -593,115 +535,97 @@ public final class BrokerApp {
         Database database,
         PrometheusMeterRegistry registry,
         Clock clock,
-        AuditLog audit,
-        StoreService stores,
+        AuditKeys keys,
+        StoreFeature stores,
         VippsGateway vipps,
         Credentials credentials,
-        AuditKeys keys,
-        WorkerExecutor auditWorker,
-        ClientCa clientCa,
-        WorkerExecutor caWorker,
-        WorkerExecutor tlsWorker) {
+        Workers workers) {
       this.vertx = vertx;
-      this.clientCa = clientCa;
-      this.caWorker = caWorker;
-      this.tlsWorker = tlsWorker;
       this.config = config;
       this.database = database;
       this.registry = registry;
       this.credentials = credentials;
+      this.workers = workers;
+      this.mac = keys.mac();
+      this.clientCa = new ClientCa(credentials.brokerSecrets(), workers.ca(), clock);
+      this.uploads = new UploadSlots(config.http().maxConcurrentUploads());
       Pool pool = database.pool();
       StoreRepository storeRepository = new StoreRepository();
-      OrderRepository orderRepository = new OrderRepository();
       RefundRepository refundRepository = new RefundRepository();
-      IdempotencyRepository idempotency = new IdempotencyRepository();
-      OrderResolver resolver = new OrderResolver(storeRepository, orderRepository);
-      PaymentLookup payments = new PaymentLookup(credentials.provider(), vipps);
-      LookupQuota lookups = new LookupQuota(config.orders().lookupsPerMinute(), clock);
-      this.uploads = new UploadSlots(config.http().maxConcurrentUploads());
-      Duration callBudget = callBudget(config.vipps());
-      RefundRecorder recorder =
-          new RefundRecorder(
+      AuditLog log = keys.log();
+      this.clients = ClientFeature.create(pool, log, clientCa, config.tls().clientCertValidity());
+      this.audit =
+          AuditFeature.create(
+              vertx,
               pool,
-              refundRepository,
-              idempotency,
-              audit,
+              database.connectOptions(),
+              log,
+              keys.mac(),
+              keys.signer(),
+              workers.audit(),
+              registry,
               clock,
-              config.refunds().reconcilerInterval());
-
-      this.clients =
-          new ClientService(
-              pool, new ClientRepository(), audit, clientCa, config.tls().clientCertValidity());
-      this.stores = stores;
-      this.orders =
-          new OrderService(pool, orderRepository, resolver, payments, lookups, audit, clock);
-      this.imports = new OrderImport(pool, storeRepository, orderRepository, audit, clock);
-      this.refunds =
-          new RefundService(
+              config.audit());
+      OrderFeature orders =
+          OrderFeature.create(
               pool,
               storeRepository,
-              orderRepository,
-              resolver,
-              payments,
-              lookups,
-              refundRepository,
-              idempotency,
+              RefundFeature.balances(refundRepository),
               credentials.provider(),
               vipps,
-              recorder,
-              audit,
+              log,
               clock,
-              config.refunds(),
-              callBudget);
-      this.reconciler =
-          new RefundReconciler(
-              vertx,
+              config.orders().lookupsPerMinute());
+      this.refunds =
+          RefundFeature.create(
               pool,
               refundRepository,
-              recorder,
+              storeRepository,
+              orders,
               credentials.provider(),
               vipps,
+              log,
               clock,
               config.refunds(),
-              callBudget);
-      AuditTrailRepository trail = new AuditTrailRepository();
-      this.auditWorker = auditWorker;
-      this.mac = keys.mac();
-      this.audits =
-          new AuditRoutes(
-              new AuditService(
-                  pool,
-                  audit,
-                  trail,
-                  new RefundLogRepository(),
-                  keys.signer(),
-                  keys.mac(),
-                  auditWorker));
-      this.sequencer =
-          new AuditSequencer(
-              vertx,
-              database.connectOptions(),
-              new AuditLinkRepository(),
-              SEQUENCER_BATCH,
-              sequencerHook(config));
-      this.checkpoints =
-          new CheckpointService(
-              pool,
-              trail,
-              keys.signer(),
-              keys.mac(),
-              new AuditAlarms(pool, audit, registry),
-              auditWorker,
-              clock,
-              config.audit().checkpointEvery(),
-              config.audit().checkpointInterval());
-      this.credentialAges =
-          credentials.ages(stores, registry, clock, config.credentials().maxAge());
-      credentialAges.refresh();
+              callBudget(config.vipps()));
+      this.features = List.of(audit, stores, clients, credentials, orders, refunds);
       this.readiness = new Readiness(vertx);
       readiness.register("database", this::databaseReady);
       readiness.register("audit", this::auditReady);
       readiness.registerDescribed("credentials", credentials::checkReady);
+    }
+
+    /** Loads the contract, then starts serving it (see {@link BrokerApp#launch}). */
+    Future<BrokerApp> launch() {
+      return routerFactory().compose(routers -> BrokerApp.launch(vertx, config, this, routers));
+    }
+
+    /** Deploys every feature's background verticles, in the features' order. */
+    Future<Void> deployFeatures() {
+      Future<Void> chain = Future.succeededFuture();
+      for (Feature feature : features) {
+        for (Deployable verticle : feature.verticles()) {
+          chain = chain.compose(v -> deploy(verticle));
+        }
+      }
+      return chain;
+    }
+
+    private Future<Void> deploy(Deployable verticle) {
+      return vertx
+          .deployVerticle(verticle, new DeploymentOptions())
+          .onSuccess(featureDeployments::add)
+          .mapEmpty();
+    }
+
+    /** Undeploys the features' verticles in reverse order, each after the one deployed after it. */
+    Future<Void> undeployFeatures() {
+      Future<Void> chain = Future.succeededFuture();
+      for (int i = featureDeployments.size() - 1; i >= 0; i--) {
+        String id = featureDeployments.get(i);
+        chain = chain.transform(done -> vertx.undeploy(id));
+      }
+      return chain;
     }
 
     /**
@@ -739,45 +663,17 @@ public final class BrokerApp {
       return clientTrust()
           .compose(
               trust ->
-                  tlsWorker.executeBlocking(
-                      () ->
-                          ServerTls.read(
-                              vertx,
-                              tls.certFile().orElseThrow(),
-                              tls.keyFile().orElseThrow(),
-                              trust,
-                              clientAuth),
-                      false));
-    }
-
-    /**
-     * Nothing, unless {@code AUDIT_SEQUENCER_TEST_PAUSE} names an action (tests only): then the
-     * first batch that links such an event stays open forever just before its commit, so a test can
-     * kill the process in the middle of a batch.
-     */
-    private static AuditSequencer.BatchHook sequencerHook(BrokerConfig config) {
-      return config
-          .audit()
-          .sequencerTestPause()
-          .<AuditSequencer.BatchHook>map(
-              action -> {
-                boolean[] paused = {false};
-                return batch -> {
-                  if (paused[0] || batch.stream().noneMatch(link -> link.action().equals(action))) {
-                    return Future.succeededFuture();
-                  }
-                  paused[0] = true;
-                  LOG.atWarn()
-                      .setMessage(
-                          "audit sequencer paused inside its batch before the commit"
-                              + " (AUDIT_SEQUENCER_TEST_PAUSE, tests only)")
-                      .addKeyValue("from", batch.get(0).seq())
-                      .addKeyValue("to", batch.get(batch.size() - 1).seq())
-                      .log();
-                  return Promise.<Void>promise().future();
-                };
-              })
-          .orElse(batch -> Future.succeededFuture());
+                  workers
+                      .tls()
+                      .executeBlocking(
+                          () ->
+                              ServerTls.read(
+                                  vertx,
+                                  tls.certFile().orElseThrow(),
+                                  tls.keyFile().orElseThrow(),
+                                  trust,
+                                  clientAuth),
+                          false));
     }
 
     /** Loads the contract and returns a factory of fully bound routers (one per verticle). */
@@ -785,15 +681,16 @@ public final class BrokerApp {
       return Api.loadContract(vertx)
           .compose(
               contract ->
-                  vertx
-                      .fileSystem()
-                      .readFile(Api.CONTRACT)
-                      .map(
-                          text -> {
-                            Supplier<Router> routers = () -> router(contract, text);
-                            routers.get();
-                            return routers;
-                          }));
+                  vertx.fileSystem().readFile(Api.CONTRACT).map(text -> routers(contract, text)));
+    }
+
+    /**
+     * A factory of routers, tried once now so that a contract without a handler fails the start.
+     */
+    private Supplier<Router> routers(OpenAPIContract contract, Buffer contractText) {
+      Supplier<Router> routers = () -> router(contract, contractText);
+      routers.get();
+      return routers;
     }
 
     private Router router(OpenAPIContract contract, Buffer contractText) {
@@ -801,19 +698,12 @@ public final class BrokerApp {
           new Api(
               vertx,
               contract,
-              new ClientAuthenticator(clients, config.tls().clientAuth()),
+              clients.authenticator(config.tls().clientAuth()),
               config.http().maxBodyBytes(),
               config.http().maxImportBytes(),
               uploads);
-      new StoreRoutes(stores).mount(api);
-      new ClientRoutes(clients).mount(api);
-      credentials.routes().mount(api);
-      new OrderRoutes(orders, imports).mount(api);
-      new RefundRoutes(refunds).mount(api);
-      audits.mount(api);
+      features.forEach(feature -> feature.mount(api));
       new OperationsRoutes(readiness, registry, contractText).mount(api);
-      new CallerRoutes().mount(api);
-      new CredentialAgeRoutes(credentialAges).mount(api);
       Router router = api.router();
       console.mount(router);
       return router;

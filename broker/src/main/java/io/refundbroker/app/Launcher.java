@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Brings a whole broker process up and down: database (embedded or external, migrated), Vert.x with
- * metrics, the {@link BrokerApp}. Blocking; used from the CLI's main thread only.
+ * metrics, the {@link BrokerApp}. Blocking; used from the CLI's main thread only. Thread-safe only
+ * in {@link #close}, which a shutdown hook may call from its own thread: an {@link AtomicBoolean}
+ * lets the first close run and makes the others no-ops.
  */
 public final class Launcher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);

@@ -2,6 +2,8 @@ package io.refundbroker.audit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.refundbroker.caller.Actor;
+import io.refundbroker.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -67,7 +69,7 @@ public final class AuditAlarms {
             null,
             "ALARM",
             new JsonObject().put("seq", seq).put("reason", reason));
-    return pool.withTransaction(tx -> audit.append(tx, Actor.system("checkpointer"), null, event))
+    return Transactions.run(pool, tx -> audit.append(tx, Actor.system("checkpointer"), null, event))
         .mapEmpty();
   }
 }

@@ -1,5 +1,6 @@
 package io.refundbroker.audit;
 
+import io.refundbroker.audit.signing.CheckpointKey;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
 import io.refundbroker.config.BrokerConfig;

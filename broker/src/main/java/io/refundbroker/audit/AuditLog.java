@@ -1,5 +1,7 @@
 package io.refundbroker.audit;
 
+import io.refundbroker.caller.Actor;
+import io.refundbroker.caller.Caller;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -47,6 +49,23 @@ public class AuditLog {
   public AuditLog(Clock clock, AuditMacKey mac) {
     this.clock = clock;
     this.mac = mac;
+  }
+
+  /**
+   * Appends {@code event} on behalf of {@code caller} in {@code tx} and returns {@code change}, the
+   * change the event records: {@code audit.record(tx, caller, event, store)} ends a write that must
+   * not commit without its audit row.
+   *
+   * @return {@code change}; fails like {@link #append}
+   */
+  public <T> Future<T> record(SqlConnection tx, Caller caller, AuditEvent event, T change) {
+    return record(tx, caller.actor(), caller.requestId(), event, change);
+  }
+
+  /** {@link #record(SqlConnection, Caller, AuditEvent, Object)} for an actor without a caller. */
+  public <T> Future<T> record(
+      SqlConnection tx, Actor actor, String requestId, AuditEvent event, T change) {
+    return append(tx, actor, requestId, event).map(entry -> change);
   }
 
   /**

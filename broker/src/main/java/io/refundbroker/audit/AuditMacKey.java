@@ -1,5 +1,6 @@
 package io.refundbroker.audit;
 
+import io.refundbroker.async.CallerContext;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,7 +15,8 @@ import java.util.function.Supplier;
  *
  * <p>Thread-safe: the current load is one future in an {@link AtomicReference}; callers share a
  * pending or loaded one, and exactly one caller (the winner of a compare-and-set) replaces a failed
- * one by a new load.
+ * one by a new load. A shared load is handed back through {@link CallerContext#completeOn}, so each
+ * caller continues on its own context.
  */
 public final class AuditMacKey {
   private final Supplier<Future<AuditMac>> loader;
@@ -43,12 +45,12 @@ public final class AuditMacKey {
     while (true) {
       Future<AuditMac> loaded = current.get();
       if (loaded != null && !loaded.failed()) {
-        return loaded;
+        return CallerContext.completeOn(loaded);
       }
       Promise<AuditMac> next = Promise.promise();
       if (current.compareAndSet(loaded, next.future())) {
         loader.get().onComplete(next);
-        return next.future();
+        return CallerContext.completeOn(next.future());
       }
     }
   }

@@ -2,9 +2,10 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.AuditService.Clearing;
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
-import io.refundbroker.auth.Caller;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -13,7 +14,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.MIMEHeader;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -73,12 +73,12 @@ public final class AuditRoutes {
           Csv.CONTENT_TYPE,
           "refunds.csv",
           Csv.line(RefundLogEntry.CSV_HEADER),
-          sink -> audit.exportRefunds(Caller.of(ctx), query, sink),
+          sink -> audit.exportRefunds(Callers.of(ctx), query, sink),
           entry -> Csv.line(entry.csvCells()));
       return;
     }
     audit
-        .refunds(Caller.of(ctx), query)
+        .refunds(Callers.of(ctx), query)
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -96,20 +96,18 @@ public final class AuditRoutes {
     ValidatedRequest request = Api.validated(ctx);
     long afterSeq = longParam(request, "afterSeq", 0);
     if (format(ctx, Format.JSONL) == Format.JSONL) {
-      RequestParameter limitParameter = request.getQuery().get("limit");
-      Long limit =
-          limitParameter == null || limitParameter.isNull() ? null : limitParameter.getLong();
+      Long limit = Query.longValue(request, "limit");
       this.<ChainedEvent>stream(
           ctx,
           JSONL,
           "audit-events.jsonl",
           "",
-          sink -> audit.exportEvents(Caller.of(ctx), afterSeq, limit, sink),
+          sink -> audit.exportEvents(Callers.of(ctx), afterSeq, limit, sink),
           event -> event.toJson().encode() + "\n");
       return;
     }
     audit
-        .events(Caller.of(ctx), afterSeq, pageLimit(request))
+        .events(Callers.of(ctx), afterSeq, pageLimit(request))
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -129,12 +127,12 @@ public final class AuditRoutes {
           JSONL,
           "audit-checkpoints.jsonl",
           "",
-          sink -> audit.exportCheckpoints(Caller.of(ctx), afterSeq, sink),
+          sink -> audit.exportCheckpoints(Callers.of(ctx), afterSeq, sink),
           checkpoint -> checkpoint.toJson().encode() + "\n");
       return;
     }
     audit
-        .checkpoints(Caller.of(ctx), afterSeq, pageLimit(request))
+        .checkpoints(Callers.of(ctx), afterSeq, pageLimit(request))
         .onSuccess(
             page -> {
               JsonArray items = new JsonArray();
@@ -147,7 +145,7 @@ public final class AuditRoutes {
 
   private void publicKey(RoutingContext ctx) {
     audit
-        .publicKey(Caller.of(ctx))
+        .publicKey(Callers.of(ctx))
         .onSuccess(
             key ->
                 ctx.response()
@@ -160,7 +158,7 @@ public final class AuditRoutes {
 
   private void publicKeys(RoutingContext ctx) {
     audit
-        .publicKeys(Caller.of(ctx))
+        .publicKeys(Callers.of(ctx))
         .onSuccess(
             keys -> {
               JsonArray items = new JsonArray();
@@ -172,7 +170,7 @@ public final class AuditRoutes {
 
   private void verify(RoutingContext ctx) {
     audit
-        .verify(Caller.of(ctx))
+        .verify(Callers.of(ctx))
         .onSuccess(result -> Responses.ok(ctx, result.toJson()))
         .onFailure(ctx::fail);
   }
@@ -180,7 +178,7 @@ public final class AuditRoutes {
   private void acknowledgeForgery(RoutingContext ctx) {
     JsonObject body = Api.validated(ctx).getBody().getJsonObject();
     audit
-        .acknowledgeForgery(Caller.of(ctx), body.getLong("seq"), body.getString("reason"))
+        .acknowledgeForgery(Callers.of(ctx), body.getLong("seq"), body.getString("reason"))
         .onSuccess(
             acknowledged ->
                 Responses.json(
@@ -201,7 +199,7 @@ public final class AuditRoutes {
     YearMonth month = YearMonth.parse(request.getQuery().get("month").getString());
     Format format = format(ctx, Format.CSV);
     audit
-        .clearing(Caller.of(ctx), chainId, month, format == Format.CSV ? "csv" : "json")
+        .clearing(Callers.of(ctx), chainId, month, format == Format.CSV ? "csv" : "json")
         .onSuccess(
             statement -> {
               if (format == Format.CSV) {
@@ -308,26 +306,10 @@ public final class AuditRoutes {
       Function<Function<List<T>, Future<Void>>, Future<Long>> export,
       Function<T, String> line) {
     HttpServerResponse response = ctx.response();
-    boolean[] started = {false};
-    Function<List<T>, Future<Void>> sink =
-        batch -> {
-          StringBuilder text = new StringBuilder(batch.size() * 256);
-          if (!started[0]) {
-            started[0] = true;
-            response
-                .setChunked(true)
-                .putHeader("Content-Type", contentType)
-                .putHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
-            text.append(prefix);
-          }
-          batch.forEach(item -> text.append(line.apply(item)));
-          return response.write(Buffer.buffer(text.toString()));
-        };
+    ExportSink<T> sink = new ExportSink<>(response, contentType, filename, prefix, line);
     export
         .apply(sink)
-        .compose(
-            count ->
-                started[0] ? response.end() : sink.apply(List.of()).compose(v -> response.end()))
+        .compose(count -> sink.end())
         .onFailure(
             failure -> {
               if (!response.headWritten()) {
@@ -342,6 +324,52 @@ public final class AuditRoutes {
                 response.reset();
               }
             });
+  }
+
+  /**
+   * Writes an export's batches to the response, the headers and {@code prefix} before the first
+   * one. Used on the request's event loop only.
+   */
+  private static final class ExportSink<T> implements Function<List<T>, Future<Void>> {
+    private final HttpServerResponse response;
+    private final String contentType;
+    private final String filename;
+    private final String prefix;
+    private final Function<T, String> line;
+    private boolean started;
+
+    ExportSink(
+        HttpServerResponse response,
+        String contentType,
+        String filename,
+        String prefix,
+        Function<T, String> line) {
+      this.response = response;
+      this.contentType = contentType;
+      this.filename = filename;
+      this.prefix = prefix;
+      this.line = line;
+    }
+
+    @Override
+    public Future<Void> apply(List<T> batch) {
+      StringBuilder text = new StringBuilder(batch.size() * 256);
+      if (!started) {
+        started = true;
+        response
+            .setChunked(true)
+            .putHeader("Content-Type", contentType)
+            .putHeader("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+        text.append(prefix);
+      }
+      batch.forEach(item -> text.append(line.apply(item)));
+      return response.write(Buffer.buffer(text.toString()));
+    }
+
+    /** Ends the file (an export of nothing still gets its headers and prefix). */
+    Future<Void> end() {
+      return started ? response.end() : apply(List.of()).compose(v -> response.end());
+    }
   }
 
   private static JsonObject withNext(JsonObject body, Long nextAfterSeq) {
@@ -419,15 +447,10 @@ public final class AuditRoutes {
   }
 
   private static String string(ValidatedRequest request, String name) {
-    RequestParameter parameter = request.getQuery().get(name);
-    return parameter == null || parameter.isNull() ? null : parameter.getString();
+    return Query.string(request, name);
   }
 
   private static long longParam(ValidatedRequest request, String name, long defaultValue) {
-    RequestParameter parameter = request.getQuery().get(name);
-    if (parameter == null || parameter.isNull()) {
-      return defaultValue;
-    }
-    return parameter.getLong();
+    return Query.longValue(request, name, defaultValue);
   }
 }

@@ -1,8 +1,11 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.RefundLogRepository.ClearingLine;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.audit.signing.CheckpointKey;
+import io.refundbroker.audit.signing.CheckpointSigner;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
@@ -87,7 +90,8 @@ public final class AuditService {
 
   /** One page of the refund log; audited. */
   public Future<RefundPage> refunds(Caller caller, RefundQuery query) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             refunds
                 .page(tx, query)
@@ -122,8 +126,8 @@ public final class AuditService {
   public Future<Long> exportRefunds(
       Caller caller, RefundQuery query, Function<List<RefundLogEntry>, Future<Void>> sink) {
     JsonObject details = read("refunds", "csv").put("filters", query.filters());
-    return pool.withTransaction(tx -> audited(tx, caller, "refunds", query.chainId(), details))
-        .compose(event -> pool.withTransaction(tx -> refunds.stream(tx, query, BATCH, sink)));
+    return Transactions.run(pool, tx -> audited(tx, caller, "refunds", query.chainId(), details))
+        .compose(event -> Transactions.run(pool, tx -> refunds.stream(tx, query, BATCH, sink)));
   }
 
   /** Events after {@code afterSeq}, at most {@code limit}; audited. */
@@ -148,20 +152,28 @@ public final class AuditService {
       int limit,
       Function<SqlConnection, Future<List<T>>> fetch,
       ToLongFunction<T> seq) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             fetch
                 .apply(tx)
-                .compose(
-                    rows -> {
-                      JsonObject details =
-                          read(what, "json")
-                              .put("afterSeq", afterSeq)
-                              .put("limit", limit)
-                              .put("returned", Math.min(rows.size(), limit));
-                      return audited(tx, caller, what, null, details)
-                          .map(event -> page(rows, limit, seq));
-                    }));
+                .compose(rows -> auditPage(tx, caller, what, afterSeq, limit, rows, seq)));
+  }
+
+  private <T> Future<Page<T>> auditPage(
+      SqlConnection tx,
+      Caller caller,
+      String what,
+      long afterSeq,
+      int limit,
+      List<T> rows,
+      ToLongFunction<T> seq) {
+    JsonObject details =
+        read(what, "json")
+            .put("afterSeq", afterSeq)
+            .put("limit", limit)
+            .put("returned", Math.min(rows.size(), limit));
+    return audited(tx, caller, what, null, details).map(event -> page(rows, limit, seq));
   }
 
   /**
@@ -180,7 +192,7 @@ public final class AuditService {
         .head(pool)
         .compose(
             head ->
-                pool.withTransaction(tx -> audited(tx, caller, "events", null, details))
+                Transactions.run(pool, tx -> audited(tx, caller, "events", null, details))
                     .compose(event -> streamEvents(afterSeq, head.seq(), max, sink)));
   }
 
@@ -245,7 +257,7 @@ public final class AuditService {
   public Future<Long> exportCheckpoints(
       Caller caller, long afterSeq, Function<List<Checkpoint>, Future<Void>> sink) {
     JsonObject details = read("checkpoints", "jsonl").put("afterSeq", afterSeq);
-    return pool.withTransaction(tx -> audited(tx, caller, "checkpoints", null, details))
+    return Transactions.run(pool, tx -> audited(tx, caller, "checkpoints", null, details))
         .compose(event -> streamCheckpoints(afterSeq, sink));
   }
 
@@ -267,7 +279,8 @@ public final class AuditService {
         .currentKey()
         .compose(
             key ->
-                pool.withTransaction(
+                Transactions.run(
+                        pool,
                         tx ->
                             audited(
                                 tx,
@@ -315,23 +328,23 @@ public final class AuditService {
   public Future<List<PublishedKey>> publicKeys(Caller caller) {
     return signer
         .publicKeys()
+        .compose(keys -> Transactions.run(pool, tx -> publishedAndAudited(tx, caller, keys)));
+  }
+
+  private Future<List<PublishedKey>> publishedAndAudited(
+      SqlConnection tx, Caller caller, List<CheckpointKey> keys) {
+    return trail
+        .keyUsage(tx)
+        .map(usage -> published(keys, usage))
         .compose(
-            keys ->
-                pool.withTransaction(
-                    tx ->
-                        trail
-                            .keyUsage(tx)
-                            .map(usage -> published(keys, usage))
-                            .compose(
-                                list ->
-                                    audited(
-                                            tx,
-                                            caller,
-                                            "public-keys",
-                                            null,
-                                            read("public-keys", "json")
-                                                .put("returned", list.size()))
-                                        .map(event -> list))));
+            list ->
+                audited(
+                        tx,
+                        caller,
+                        "public-keys",
+                        null,
+                        read("public-keys", "json").put("returned", list.size()))
+                    .map(event -> list));
   }
 
   private static List<PublishedKey> published(
@@ -392,18 +405,15 @@ public final class AuditService {
    * one linked up to the head is known), and streams the linked events through {@code verifier}.
    */
   private Future<AuditVerifier.Result> verifyLinked(AuditVerifier verifier) {
-    return trail
-        .span(pool)
-        .compose(
-            span ->
-                mac.get()
-                    .compose(
-                        key ->
-                            trail
-                                .acknowledgements(pool, 0)
-                                .map(acks -> verifier.withMac(key, acks)))
-                    .compose(withMac -> verifyEvents(withMac, span.head().seq()))
-                    .map(result -> result.withUnlinked(span.unlinked(), span.oldestUnlinked())));
+    return trail.span(pool).compose(span -> verifyUpTo(verifier, span));
+  }
+
+  private Future<AuditVerifier.Result> verifyUpTo(
+      AuditVerifier verifier, AuditTrailRepository.Span span) {
+    return mac.get()
+        .compose(key -> trail.acknowledgements(pool, 0).map(acks -> verifier.withMac(key, acks)))
+        .compose(withMac -> verifyEvents(withMac, span.head().seq()))
+        .map(result -> result.withUnlinked(span.unlinked(), span.oldestUnlinked()));
   }
 
   private Future<List<Checkpoint>> allCheckpoints() {
@@ -420,26 +430,26 @@ public final class AuditService {
   /** Streams the events up to {@code headSeq} through the verifier, hashing on the worker. */
   private Future<AuditVerifier.Result> verifyEvents(AuditVerifier verifier, long headSeq) {
     return AsyncLoop.until(
-            new Progress(0, 0, false),
-            Progress::done,
-            at ->
-                trail
-                    .eventsAfter(pool, at.afterSeq(), headSeq, BATCH)
-                    .compose(
-                        batch ->
-                            send(
-                                batch,
-                                BATCH,
-                                at,
-                                ChainedEvent::seq,
-                                events ->
-                                    worker.executeBlocking(
-                                        () -> {
-                                          events.forEach(verifier::accept);
-                                          return null;
-                                        },
-                                        true))))
+            new Progress(0, 0, false), Progress::done, at -> checkNext(verifier, at, headSeq))
         .compose(end -> worker.executeBlocking(verifier::finish, true));
+  }
+
+  /** Reads the next batch up to {@code headSeq} and checks it. */
+  private Future<Progress> checkNext(AuditVerifier verifier, Progress at, long headSeq) {
+    return trail
+        .eventsAfter(pool, at.afterSeq(), headSeq, BATCH)
+        .compose(
+            batch -> send(batch, BATCH, at, ChainedEvent::seq, events -> check(verifier, events)));
+  }
+
+  /** Hashes and checks a batch of events on the worker, in order. */
+  private Future<Void> check(AuditVerifier verifier, List<ChainedEvent> events) {
+    return worker.executeBlocking(
+        () -> {
+          events.forEach(verifier::accept);
+          return null;
+        },
+        true);
   }
 
   private Future<AuditVerifier.Result> recordVerification(
@@ -486,7 +496,7 @@ public final class AuditService {
             null,
             result.valid() ? "SUCCESS" : result.unverifiable() ? "UNVERIFIED" : "INVALID",
             details);
-    return pool.withTransaction(tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
+    return Transactions.run(pool, tx -> audit.append(tx, caller.actor(), caller.requestId(), event))
         .map(appended -> result);
   }
 
@@ -506,29 +516,28 @@ public final class AuditService {
    *     cannot account for that)
    */
   public Future<Acknowledged> acknowledgeForgery(Caller caller, long seq, String reason) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             trail
                 .eventsAfter(tx, seq - 1, seq, 1)
                 .compose(found -> forged(tx, seq, found))
-                .compose(
-                    event ->
-                        audit
-                            .append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                new AuditEvent(
-                                    AuditVerifier.ACKNOWLEDGED,
-                                    "audit-event",
-                                    Long.toString(seq),
-                                    null,
-                                    "SUCCESS",
-                                    new JsonObject()
-                                        .put("seq", seq)
-                                        .put("hash", event.hash())
-                                        .put("reason", reason)))
-                            .map(entry -> new Acknowledged(seq, event.hash(), entry.eventId()))));
+                .compose(event -> acknowledge(tx, caller, seq, event, reason)));
+  }
+
+  private Future<Acknowledged> acknowledge(
+      SqlConnection tx, Caller caller, long seq, ChainedEvent event, String reason) {
+    AuditEvent acknowledgement =
+        new AuditEvent(
+            AuditVerifier.ACKNOWLEDGED,
+            "audit-event",
+            Long.toString(seq),
+            null,
+            "SUCCESS",
+            new JsonObject().put("seq", seq).put("hash", event.hash()).put("reason", reason));
+    return audit
+        .append(tx, caller.actor(), caller.requestId(), acknowledgement)
+        .map(entry -> new Acknowledged(seq, event.hash(), entry.eventId()));
   }
 
   /** The event at {@code seq} if it is one the broker did not append; a problem otherwise. */
@@ -576,7 +585,8 @@ public final class AuditService {
    */
   public Future<Clearing> clearing(Caller caller, String chainId, YearMonth month, String format) {
     Clearing empty = new Clearing(chainId, month, List.of());
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             refunds
                 .chainExists(tx, chainId)

@@ -1,5 +1,6 @@
 package io.refundbroker.audit;
 
+import io.refundbroker.caller.Actor;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,5 +1,6 @@
 package io.refundbroker.audit;
 
+import io.refundbroker.audit.signing.CheckpointSignature;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

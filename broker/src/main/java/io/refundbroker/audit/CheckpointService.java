@@ -2,6 +2,8 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.AuditTrailRepository.Anchor;
 import io.refundbroker.audit.AuditTrailRepository.CheckpointState;
+import io.refundbroker.audit.signing.CheckpointSigner;
+import io.refundbroker.db.Transactions;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.sqlclient.Pool;
@@ -116,22 +118,28 @@ public final class CheckpointService {
   }
 
   private Future<Optional<Checkpoint>> make(boolean force) {
-    return pool.withTransaction(
+    return Transactions.run(
+            pool,
             tx ->
                 trail
                     .tryLockCheckpoints(tx)
                     .compose(
                         locked ->
                             locked
-                                ? trail
-                                    .checkpointState(tx)
-                                    .compose(
-                                        state ->
-                                            due(state, force)
-                                                ? checkAndSign(tx, state)
-                                                : Future.succeededFuture(Round.nothing()))
+                                ? signIfDue(tx, force)
                                 : Future.succeededFuture(Round.nothing())))
         .compose(this::alarmIfBad);
+  }
+
+  /** With the checkpoint lock held: a checkpoint when one is due (or forced). */
+  private Future<Round> signIfDue(SqlConnection tx, boolean force) {
+    return trail
+        .checkpointState(tx)
+        .compose(
+            state ->
+                due(state, force)
+                    ? checkAndSign(tx, state)
+                    : Future.succeededFuture(Round.nothing()));
   }
 
   private Future<Optional<Checkpoint>> alarmIfBad(Round round) {

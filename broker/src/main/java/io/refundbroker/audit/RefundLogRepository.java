@@ -3,6 +3,7 @@ package io.refundbroker.audit;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Cursor;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
@@ -92,24 +93,25 @@ public final class RefundLogRepository {
 
   private static Future<Long> drain(
       Cursor cursor, int batch, Function<List<RefundLogEntry>, Future<Void>> sink) {
-    long[] sent = {0};
     return AsyncLoop.until(
-            Boolean.FALSE,
-            done -> done,
-            notDone ->
-                cursor
-                    .read(batch)
-                    .compose(
-                        rows -> {
-                          List<RefundLogEntry> entries = new ArrayList<>(rows.size());
-                          rows.forEach(row -> entries.add(RefundLogEntry.fromRow(row)));
-                          sent[0] += entries.size();
-                          boolean last = !cursor.hasMore();
-                          return entries.isEmpty()
-                              ? Future.succeededFuture(last)
-                              : sink.apply(entries).map(written -> last);
-                        }))
-        .map(done -> sent[0]);
+            new Drained(0, false),
+            Drained::done,
+            sofar -> cursor.read(batch).compose(rows -> send(cursor, rows, sofar, sink)))
+        .map(Drained::sent);
+  }
+
+  /** How many entries a drain has sent, and whether the cursor is exhausted. */
+  private record Drained(long sent, boolean done) {}
+
+  private static Future<Drained> send(
+      Cursor cursor,
+      RowSet<Row> rows,
+      Drained sofar,
+      Function<List<RefundLogEntry>, Future<Void>> sink) {
+    List<RefundLogEntry> entries = new ArrayList<>(rows.size());
+    rows.forEach(row -> entries.add(RefundLogEntry.fromRow(row)));
+    Drained next = new Drained(sofar.sent() + entries.size(), !cursor.hasMore());
+    return entries.isEmpty() ? Future.succeededFuture(next) : sink.apply(entries).map(v -> next);
   }
 
   /** Whether {@code chainId} names a chain (any store was ever enrolled in it). */

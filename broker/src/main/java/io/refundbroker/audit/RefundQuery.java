@@ -1,6 +1,6 @@
 package io.refundbroker.audit;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;

@@ -1,5 +1,6 @@
 package io.refundbroker.auth;
 
+import io.refundbroker.caller.Role;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -1,6 +1,7 @@
 package io.refundbroker.auth;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 
 /**

@@ -1,6 +1,8 @@
 package io.refundbroker.auth;
 
+import io.refundbroker.caller.Principal;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Callers;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -17,7 +19,7 @@ public final class CallerRoutes {
   }
 
   private void caller(RoutingContext ctx) {
-    Principal principal = Caller.of(ctx).principal();
+    Principal principal = Callers.of(ctx).principal();
     JsonObject json =
         new JsonObject()
             .put("clientId", principal.clientId())

@@ -1,7 +1,8 @@
 package io.refundbroker.auth;
 
 import io.refundbroker.auth.certificate.CertificateAuthority;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;

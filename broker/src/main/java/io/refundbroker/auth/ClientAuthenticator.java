@@ -1,8 +1,11 @@
 package io.refundbroker.auth;
 
+import io.refundbroker.caller.Principal;
+import io.refundbroker.caller.Role;
 import io.refundbroker.config.BrokerConfig.ClientAuthMode;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Authenticator;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Callers;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -91,7 +94,7 @@ public final class ClientAuthenticator implements Authenticator {
                   + "."));
       return;
     }
-    ctx.put(Principal.KEY, principal);
+    Callers.attach(ctx, principal);
     ctx.next();
   }
 }

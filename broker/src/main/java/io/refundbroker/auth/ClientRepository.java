@@ -1,6 +1,10 @@
 package io.refundbroker.auth;
 
 import io.refundbroker.auth.certificate.IssuedCertificate;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.caller.Role;
+import io.refundbroker.db.SqlErrors;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -72,7 +76,15 @@ public final class ClientRepository {
       SELECT pg_advisory_xact_lock(727364002)
       """;
 
-  /** Inserts a client holding a token; fails with a PgException on a duplicate or unknown store. */
+  /** The constraints of {@code api_clients} a caller can break. */
+  private static final Map<String, ProblemException> CONSTRAINTS =
+      Map.of(
+          "api_clients_store_id_fkey",
+          ProblemException.unprocessable("STORE_NOT_FOUND", "No store has this storeId."));
+
+  /**
+   * Inserts a client holding a token; fails with 422 {@code STORE_NOT_FOUND} for an unknown store.
+   */
   public Future<ApiClient> insert(
       SqlClient sql,
       String clientId,
@@ -87,8 +99,8 @@ public final class ClientRepository {
   }
 
   /**
-   * Inserts a client identified by a certificate (its serial, fingerprint and expiry); fails with a
-   * PgException on a duplicate or unknown store.
+   * Inserts a client identified by a certificate (its serial, fingerprint and expiry); fails with
+   * 422 {@code STORE_NOT_FOUND} for an unknown store.
    */
   public Future<ApiClient> insertWithCertificate(
       SqlClient sql,
@@ -124,7 +136,8 @@ public final class ClientRepository {
     return SqlTemplate.forQuery(sql, INSERT_CLIENT)
         .mapTo(ApiClient::fromRow)
         .execute(params)
-        .map(rows -> rows.iterator().next());
+        .map(rows -> rows.iterator().next())
+        .recover(failure -> SqlErrors.translate(failure, CONSTRAINTS));
   }
 
   /** The active (not revoked) client holding the token with this hash, or null. */

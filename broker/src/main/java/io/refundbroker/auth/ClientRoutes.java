@@ -1,6 +1,8 @@
 package io.refundbroker.auth;
 
+import io.refundbroker.caller.Role;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Callers;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -33,7 +35,7 @@ public final class ClientRoutes {
     }
     Role role = Role.valueOf(body.getString("role"));
     clients
-        .issue(Caller.of(ctx), body.getString("name"), role, body.getString("storeId"))
+        .issue(Callers.of(ctx), body.getString("name"), role, body.getString("storeId"))
         .onSuccess(
             issued -> {
               JsonObject json = describe(issued.client()).put("token", issued.token());
@@ -47,7 +49,7 @@ public final class ClientRoutes {
     Role role = Role.valueOf(body.getString("role"));
     clients
         .enrol(
-            Caller.of(ctx),
+            Callers.of(ctx),
             body.getString("name"),
             role,
             body.getString("storeId"),
@@ -89,7 +91,7 @@ public final class ClientRoutes {
     ValidatedRequest request = Api.validated(ctx);
     String clientId = request.getPathParameters().get("clientId").getString();
     clients
-        .revoke(Caller.of(ctx), clientId)
+        .revoke(Callers.of(ctx), clientId)
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }

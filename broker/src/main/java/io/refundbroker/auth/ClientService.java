@@ -1,14 +1,18 @@
 package io.refundbroker.auth;
 
-import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.auth.certificate.CertificateAuthority;
 import io.refundbroker.auth.certificate.CertificateRequest;
 import io.refundbroker.auth.certificate.ClientCa;
 import io.refundbroker.auth.certificate.IssuedCertificate;
+import io.refundbroker.caller.Actor;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.caller.Role;
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -71,34 +75,36 @@ public final class ClientService {
     }
     String token = Tokens.newToken();
     String clientId = Tokens.newClientId();
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             chainOf(tx, storeId)
                 .compose(
                     chainId ->
-                        clients
-                            .insert(
-                                tx,
-                                clientId,
-                                name,
-                                role,
-                                storeId,
-                                Tokens.hash(token),
-                                caller.principal().clientId())
-                            .compose(
-                                client ->
-                                    audit
-                                        .append(
-                                            tx,
-                                            caller.actor(),
-                                            caller.requestId(),
-                                            AuditEvent.success(
-                                                "client.issued",
-                                                "client",
-                                                clientId,
-                                                chainId,
-                                                describe(client)))
-                                        .map(event -> new Issued(client, token)))));
+                        insertIssued(tx, caller, clientId, name, role, storeId, token, chainId)));
+  }
+
+  /** In {@code tx}: the client row holding {@code token}'s hash, and its audit event. */
+  private Future<Issued> insertIssued(
+      SqlConnection tx,
+      Caller caller,
+      String clientId,
+      String name,
+      Role role,
+      String storeId,
+      String token,
+      String chainId) {
+    return clients
+        .insert(
+            tx, clientId, name, role, storeId, Tokens.hash(token), caller.principal().clientId())
+        .compose(
+            client ->
+                audit.record(
+                    tx,
+                    caller,
+                    AuditEvent.success(
+                        "client.issued", "client", clientId, chainId, describe(client)),
+                    new Issued(client, token)));
   }
 
   /**
@@ -117,17 +123,23 @@ public final class ClientService {
     if (misfit != null) {
       return Future.failedFuture(misfit);
     }
-    return ca.get()
+    return ca.get().compose(authority -> enrolWith(authority, caller, name, role, storeId, csrPem));
+  }
+
+  private Future<Enrolled> enrolWith(
+      CertificateAuthority authority,
+      Caller caller,
+      String name,
+      Role role,
+      String storeId,
+      String csrPem) {
+    return authority
+        .check(csrPem)
         .compose(
-            authority ->
-                authority
-                    .check(csrPem)
-                    .compose(
-                        request ->
-                            pool.withTransaction(
-                                tx ->
-                                    recordEnrolment(
-                                        tx, caller, name, role, storeId, authority, request))));
+            request ->
+                Transactions.run(
+                    pool,
+                    tx -> recordEnrolment(tx, caller, name, role, storeId, authority, request)));
   }
 
   /** In {@code tx}: the store's chain, the certificate, the client row, the audit event. */
@@ -149,20 +161,18 @@ public final class ClientService {
             certificate ->
                 clients.insertWithCertificate(
                     tx, clientId, name, role, storeId, certificate, caller.principal().clientId()));
-    return client
-        .compose(
-            inserted ->
-                audit.append(
-                    tx,
-                    caller.actor(),
-                    caller.requestId(),
-                    AuditEvent.success(
-                        "client.issued",
-                        "client",
-                        clientId,
-                        chain.result(),
-                        describe(inserted).put("key", request.keyDescription()))))
-        .map(event -> new Enrolled(client.result(), issued.result()));
+    return client.compose(
+        inserted ->
+            audit.record(
+                tx,
+                caller,
+                AuditEvent.success(
+                    "client.issued",
+                    "client",
+                    clientId,
+                    chain.result(),
+                    describe(inserted).put("key", request.keyDescription())),
+                new Enrolled(inserted, issued.result())));
   }
 
   /** The broker CA's certificate (PEM); fails with 503 when the CA cannot be loaded. */
@@ -181,24 +191,26 @@ public final class ClientService {
    *     leave no active admin
    */
   public Future<Void> revoke(Caller caller, String clientId) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             clients
                 .lockClients(tx)
                 .compose(locked -> clients.find(tx, clientId))
-                .compose(
-                    existing -> {
-                      if (existing == null) {
-                        return Future.failedFuture(
-                            ProblemException.notFound(
-                                "CLIENT_NOT_FOUND", "No client has id " + clientId + "."));
-                      }
-                      if (existing.revokedAt() != null) {
-                        return Future.succeededFuture();
-                      }
-                      return guardLastAdmin(tx, existing)
-                          .compose(ok -> revokeAndAudit(tx, caller, existing));
-                    }));
+                .compose(existing -> revokeExisting(tx, caller, clientId, existing)));
+  }
+
+  /** An active client is revoked (unless it is the last admin); a revoked one is left alone. */
+  private Future<Void> revokeExisting(
+      SqlConnection tx, Caller caller, String clientId, ApiClient existing) {
+    if (existing == null) {
+      return Future.failedFuture(
+          ProblemException.notFound("CLIENT_NOT_FOUND", "No client has id " + clientId + "."));
+    }
+    if (existing.revokedAt() != null) {
+      return Future.succeededFuture();
+    }
+    return guardLastAdmin(tx, existing).compose(ok -> revokeAndAudit(tx, caller, existing));
   }
 
   /**
@@ -231,24 +243,30 @@ public final class ClientService {
    */
   public Future<Optional<String>> bootstrapAdmin(
       Optional<Secret> configured, Function<String, Future<Void>> deliver) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             clients
                 .lockClients(tx)
                 .compose(locked -> clients.countActiveAdmins(tx))
-                .compose(
-                    admins -> {
-                      if (admins > 0) {
-                        return warnIfIgnored(tx, configured).map(v -> Optional.<String>empty());
-                      }
-                      String token = configured.map(Secret::reveal).orElseGet(Tokens::newToken);
-                      return createBootstrapAdmin(tx, token)
-                          .compose(
-                              created ->
-                                  configured.isPresent()
-                                      ? Future.succeededFuture(Optional.<String>empty())
-                                      : deliver.apply(token).map(delivered -> Optional.of(token)));
-                    }));
+                .compose(admins -> bootstrapIfNone(tx, admins, configured, deliver)));
+  }
+
+  /** With no active admin: one holding the configured token, or a generated one delivered. */
+  private Future<Optional<String>> bootstrapIfNone(
+      SqlConnection tx,
+      long admins,
+      Optional<Secret> configured,
+      Function<String, Future<Void>> deliver) {
+    if (admins > 0) {
+      return warnIfIgnored(tx, configured).map(v -> Optional.<String>empty());
+    }
+    String token = configured.map(Secret::reveal).orElseGet(Tokens::newToken);
+    Future<Void> created = createBootstrapAdmin(tx, token);
+    if (configured.isPresent()) {
+      return created.map(v -> Optional.<String>empty());
+    }
+    return created.compose(v -> deliver.apply(token)).map(delivered -> Optional.of(token));
   }
 
   private Future<Void> createBootstrapAdmin(SqlConnection tx, String token) {
@@ -258,12 +276,13 @@ public final class ClientService {
         .insert(tx, clientId, BOOTSTRAP_NAME, Role.ADMIN, null, Tokens.hash(token), "system")
         .compose(
             client ->
-                audit.append(
+                audit.record(
                     tx,
                     system,
                     null,
                     AuditEvent.success(
-                        "client.bootstrapped", "client", clientId, null, describe(client))))
+                        "client.bootstrapped", "client", clientId, null, describe(client)),
+                    client))
         .onSuccess(
             event ->
                 LOG.atInfo()
@@ -342,22 +361,19 @@ public final class ClientService {
   private Future<Void> revokeAndAudit(SqlConnection tx, Caller caller, ApiClient existing) {
     return clients
         .revoke(tx, existing.clientId(), caller.principal().clientId())
+        .compose(revoked -> auditRevoked(tx, caller, revoked));
+  }
+
+  private Future<Void> auditRevoked(SqlConnection tx, Caller caller, ApiClient revoked) {
+    return chainOf(tx, revoked.storeId())
         .compose(
-            revoked ->
-                chainOf(tx, revoked.storeId())
-                    .compose(
-                        chainId ->
-                            audit.append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                AuditEvent.success(
-                                    "client.revoked",
-                                    "client",
-                                    revoked.clientId(),
-                                    chainId,
-                                    describe(revoked)))))
-        .mapEmpty();
+            chainId ->
+                audit.record(
+                    tx,
+                    caller,
+                    AuditEvent.success(
+                        "client.revoked", "client", revoked.clientId(), chainId, describe(revoked)),
+                    null));
   }
 
   private static JsonObject describe(ApiClient client) {

@@ -1,11 +1,11 @@
 package io.refundbroker.credential;
 
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 
 /** {@code GET /v1/admin/credentials}: every store's key version and age (never the keys). */
 public final class CredentialAgeRoutes {
@@ -20,8 +20,7 @@ public final class CredentialAgeRoutes {
   }
 
   private void list(RoutingContext ctx) {
-    RequestParameter chain = Api.validated(ctx).getQuery().get("chainId");
-    String chainId = chain == null || chain.isNull() ? null : chain.getString();
+    String chainId = Query.string(Api.validated(ctx), "chainId");
     ages.list(chainId)
         .onSuccess(
             list -> {

@@ -70,25 +70,25 @@ public final class CredentialAges {
    * @return fails with 503 {@code CREDENTIALS_UNAVAILABLE} when the backend cannot be read
    */
   public Future<List<CredentialAge>> list(String chainId) {
-    return stores
-        .list(chainId)
-        .compose(
-            list -> {
-              List<Future<CredentialAge>> ages = new ArrayList<>();
-              for (Store store : list) {
-                ages.add(age(store));
-              }
-              return Future.all(ages)
-                  .map(
-                      all -> {
-                        List<CredentialAge> result = new ArrayList<>();
-                        ages.forEach(f -> result.add(f.result()));
-                        if (chainId == null) {
-                          lastRefresh.set(clock.instant());
-                        }
-                        return result;
-                      });
-            });
+    return stores.list(chainId).compose(list -> ages(list, chainId == null));
+  }
+
+  /** The age of each store's keys; a list of every store counts as a refresh. */
+  private Future<List<CredentialAge>> ages(List<Store> list, boolean everyStore) {
+    List<Future<CredentialAge>> ages = new ArrayList<>();
+    for (Store store : list) {
+      ages.add(age(store));
+    }
+    return Future.all(ages).map(all -> collect(ages, everyStore));
+  }
+
+  private List<CredentialAge> collect(List<Future<CredentialAge>> ages, boolean everyStore) {
+    List<CredentialAge> result = new ArrayList<>();
+    ages.forEach(f -> result.add(f.result()));
+    if (everyStore) {
+      lastRefresh.set(clock.instant());
+    }
+    return result;
   }
 
   /** Reads every store's metadata now (at start; later when a scrape finds the map old). */

@@ -1,8 +1,10 @@
 package io.refundbroker.credential;
 
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -11,7 +13,7 @@ import java.util.function.Supplier;
  * with check-and-set and never overwrite or delete a version. Every method returns a future and
  * never blocks the caller's thread.
  *
- * <p>Failures are {@link io.refundbroker.http.ProblemException}s: 503 {@code
+ * <p>Failures are {@link io.refundbroker.error.ProblemException}s: 503 {@code
  * CREDENTIALS_UNAVAILABLE} when the backend cannot be used (unreachable, sealed, throttled, or it
  * refused the broker: the reason is logged for operators, never sent to the caller), 409 {@code
  * CREDENTIALS_MISSING}, 404 {@code CREDENTIALS_VERSION_NOT_FOUND}, 409 {@code CREDENTIALS_CONFLICT}
@@ -109,4 +111,9 @@ public interface CredentialBackend {
 
   /** Releases threads, timers and connections. */
   Future<Void> close();
+
+  /** A checkpoint signer whose key this backend keeps (Vault Transit), if it has one. */
+  default Optional<CheckpointSigner> checkpointSigner() {
+    return Optional.empty();
+  }
 }

@@ -1,6 +1,7 @@
 package io.refundbroker.credential;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.async.CallerContext;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.time.Clock;
@@ -16,6 +17,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * all. Concurrent misses for one MSN share a single backend read. {@link #invalidate(String)} drops
  * an entry after a rotation or rollback (here, and through {@link CredentialInvalidations} on every
  * other instance).
+ *
+ * <p>Thread-safety: callers come from every verticle's event loop. Entries and in-flight loads live
+ * in {@link ConcurrentHashMap}s changed only through their atomic {@code putIfAbsent}/{@code
+ * remove(key, value)}; an {@link AtomicLong} epoch keeps a load that raced an invalidation from
+ * caching the old keys. A shared load completes on the thread of whichever caller started it, so
+ * every caller gets it back through {@link CallerContext#completeOn} and continues on its own
+ * context.
  *
  * <p>Fail closed: an entry is served only until its TTL ends. After that, if the backend cannot be
  * read, the caller gets 503 {@code CREDENTIALS_UNAVAILABLE}, never an older key.
@@ -54,10 +62,10 @@ public final class CredentialCache implements CredentialProvider {
     Promise<StoreCredentials> promise = Promise.promise();
     Future<StoreCredentials> shared = loading.putIfAbsent(msn, promise.future());
     if (shared != null) {
-      return shared;
+      return CallerContext.completeOn(shared);
     }
     load(msn, promise);
-    return promise.future();
+    return CallerContext.completeOn(promise.future());
   }
 
   /** Drops the cached keys of {@code msn}; the next {@link #current} reads the backend. */

@@ -20,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * own notifications: it dropped its cache itself when the rotation committed, and dropping it again
  * later would only cost a second backend read. When the connection is lost it reconnects with
  * backoff and, since notifications may have been missed meanwhile, drops the whole cache.
+ *
+ * <p>Thread-safety: the listening connection, the reconnect timer, the backoff and the closed flag
+ * change on the event loop of whichever context connects, reconnects or closes, and are read by
+ * readiness probes and {@link #close} from other threads; every read and write of them holds this
+ * object's monitor (the {@code synchronized} sites), and no monitor is held across a future — each
+ * site only swaps a field and then acts outside it. {@link #notifyChanged} touches none of them.
  */
 public final class CredentialInvalidations {
   /**

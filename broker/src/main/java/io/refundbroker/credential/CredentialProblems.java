@@ -1,6 +1,6 @@
 package io.refundbroker.credential;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 
 /** The problems the credential store answers with, in one place so the codes stay stable. */
 public final class CredentialProblems {

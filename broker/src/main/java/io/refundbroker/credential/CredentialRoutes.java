@@ -1,12 +1,12 @@
 package io.refundbroker.credential;
 
-import io.refundbroker.auth.Caller;
 import io.refundbroker.config.Secret;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
 /** Admin endpoints for a store's Vipps keys: rotate, list versions, roll back. */
@@ -32,7 +32,7 @@ public final class CredentialRoutes {
             Secret.of(body.getString("clientSecret")),
             Secret.of(body.getString("subscriptionKey")));
     credentials
-        .rotate(Caller.of(ctx), storeId(request), keys, validate(request))
+        .rotate(Callers.of(ctx), storeId(request), keys, validate(request))
         .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
         .onFailure(ctx::fail);
   }
@@ -48,7 +48,7 @@ public final class CredentialRoutes {
     ValidatedRequest request = Api.validated(ctx);
     int version = request.getBody().getJsonObject().getInteger("version");
     credentials
-        .rollback(Caller.of(ctx), storeId(request), version, validate(request))
+        .rollback(Callers.of(ctx), storeId(request), version, validate(request))
         .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
         .onFailure(ctx::fail);
   }
@@ -58,7 +58,6 @@ public final class CredentialRoutes {
   }
 
   private static boolean validate(ValidatedRequest request) {
-    RequestParameter validate = request.getQuery().get("validate");
-    return validate == null || validate.isNull() || validate.getBoolean();
+    return Query.bool(request, "validate", true);
   }
 }

@@ -2,16 +2,20 @@ package io.refundbroker.credential;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -135,20 +139,33 @@ public final class CredentialService {
             history ->
                 keys.compose(
                     next ->
-                        prove(store, next, history.currentVersion() + 1, validate)
-                            .compose(
-                                validatedAt ->
-                                    commit(
-                                        caller,
-                                        store,
-                                        action,
-                                        history.currentVersion(),
-                                        next,
-                                        new RotationInfo(
-                                            caller.principal().clientId(),
-                                            clock.instant(),
-                                            validatedAt,
-                                            restoredVersion)))));
+                        proveAndCommit(
+                            caller, store, action, restoredVersion, validate, history, next)));
+  }
+
+  private Future<Rotation> proveAndCommit(
+      Caller caller,
+      Store store,
+      String action,
+      Integer restoredVersion,
+      boolean validate,
+      CredentialHistory history,
+      KeySet next) {
+    int current = history.currentVersion();
+    return prove(store, next, current + 1, validate)
+        .compose(
+            validatedAt ->
+                commit(
+                    caller,
+                    store,
+                    action,
+                    current,
+                    next,
+                    new RotationInfo(
+                        caller.principal().clientId(),
+                        clock.instant(),
+                        validatedAt,
+                        restoredVersion)));
   }
 
   /**
@@ -160,22 +177,18 @@ public final class CredentialService {
   public Future<JsonObject> history(String storeId) {
     return stores
         .get(storeId)
-        .compose(
-            store ->
-                backend
-                    .history(store.msn())
-                    .map(
-                        history -> {
-                          JsonObject json =
-                              new JsonObject()
-                                  .put("storeId", store.storeId())
-                                  .put("msn", store.msn())
-                                  .put("backend", backend.name())
-                                  .put("currentVersion", history.currentVersion());
-                          JsonArray versions = new JsonArray();
-                          history.versions().forEach(v -> versions.add(v.toJson()));
-                          return json.put("versions", versions);
-                        }));
+        .compose(store -> backend.history(store.msn()).map(history -> describe(store, history)));
+  }
+
+  private JsonObject describe(Store store, CredentialHistory history) {
+    JsonArray versions = new JsonArray();
+    history.versions().forEach(v -> versions.add(v.toJson()));
+    return new JsonObject()
+        .put("storeId", store.storeId())
+        .put("msn", store.msn())
+        .put("backend", backend.name())
+        .put("currentVersion", history.currentVersion())
+        .put("versions", versions);
   }
 
   /** When Vipps accepted the keys, or null when not asked to prove them. */
@@ -200,50 +213,59 @@ public final class CredentialService {
                                 + " again, or send ?validate=false to store them unproved.")));
   }
 
+  /**
+   * In one transaction: the backend's new version, the other instances' invalidation, the audit
+   * event. Whatever the outcome, once the backend holds the version this instance's caches forget
+   * the old keys.
+   */
   private Future<Rotation> commit(
       Caller caller, Store store, String action, int cas, KeySet keys, RotationInfo info) {
     String msn = store.msn();
-    boolean[] written = {false};
-    return pool.withTransaction(
+    // completed once the backend holds the new version, even if the transaction fails after it
+    Promise<CredentialVersion> written = Promise.promise();
+    return Transactions.run(
+            pool,
             tx ->
                 backend
                     .write(tx, msn, keys, cas, info)
-                    .compose(
-                        version -> {
-                          written[0] = true;
-                          return invalidations
-                              .notifyChanged(tx, msn)
-                              .compose(
-                                  v ->
-                                      audit.append(
-                                          tx,
-                                          caller.actor(),
-                                          caller.requestId(),
-                                          AuditEvent.success(
-                                              action,
-                                              "store",
-                                              store.storeId(),
-                                              store.chainId(),
-                                              details(msn, cas, version))))
-                              .map(event -> new Rotation(store, version, cas));
-                        }))
-        .onComplete(
-            result -> {
-              if (written[0]) {
-                // the backend may hold the new version even when the audit failed: drop caches
-                cache.invalidate(msn);
-                vipps.forgetTokens(KeyHolder.salesUnit(msn));
-              }
-              if (result.failed() && written[0] && !backend.joinsTransaction()) {
-                LOG.atError()
-                    .setMessage(
-                        "credential version written to the backend but its audit event failed;"
-                            + " reconcile the backend history with the audit trail")
-                    .addKeyValue("msn", msn)
-                    .addKeyValue("action", action)
-                    .log();
-              }
-            });
+                    .onSuccess(written::tryComplete)
+                    .compose(version -> announce(tx, caller, store, action, cas, version)))
+        .onComplete(result -> afterCommit(result, written.future().succeeded(), msn, action));
+  }
+
+  /** Tells the other instances and records the change, in the transaction that made it. */
+  private Future<Rotation> announce(
+      SqlConnection tx,
+      Caller caller,
+      Store store,
+      String action,
+      int cas,
+      CredentialVersion version) {
+    String msn = store.msn();
+    AuditEvent event =
+        AuditEvent.success(
+            action, "store", store.storeId(), store.chainId(), details(msn, cas, version));
+    return invalidations
+        .notifyChanged(tx, msn)
+        .compose(v -> audit.record(tx, caller, event, new Rotation(store, version, cas)));
+  }
+
+  private void afterCommit(
+      AsyncResult<Rotation> result, boolean written, String msn, String action) {
+    if (written) {
+      // the backend may hold the new version even when the audit failed: drop caches
+      cache.invalidate(msn);
+      vipps.forgetTokens(KeyHolder.salesUnit(msn));
+    }
+    if (result.failed() && written && !backend.joinsTransaction()) {
+      LOG.atError()
+          .setMessage(
+              "credential version written to the backend but its audit event failed;"
+                  + " reconcile the backend history with the audit trail")
+          .addKeyValue("msn", msn)
+          .addKeyValue("action", action)
+          .log();
+    }
   }
 
   private static JsonObject details(String msn, int previous, CredentialVersion version) {

@@ -2,52 +2,55 @@ package io.refundbroker.credential;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.audit.CheckpointSigner;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
-import io.refundbroker.credential.local.LocalCredentialBackend;
-import io.refundbroker.credential.vault.VaultCredentialBackend;
-import io.refundbroker.credential.vault.VaultSession;
 import io.refundbroker.db.Database;
+import io.refundbroker.http.Api;
+import io.refundbroker.http.Feature;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.StoreService;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The credential feature, wired: the configured backend ({@code CREDENTIALS_BACKEND}), the cache in
- * front of it, the cross-instance invalidation listener and the admin service. {@code BrokerApp}
- * builds one at start and closes it at stop.
+ * front of it, the cross-instance invalidation listener, the admin service and its routes, and the
+ * key ages. {@code BrokerApp} builds one at start and closes it at stop.
  */
-public final class Credentials {
+public final class Credentials implements Feature {
   private static final Logger LOG = LoggerFactory.getLogger(Credentials.class);
 
   private final CredentialBackend backend;
   private final CredentialCache cache;
   private final CredentialInvalidations invalidations;
   private final CredentialService service;
+  private final CredentialAges ages;
   private final Optional<CheckpointSigner> transitSigner;
 
   private Credentials(
       CredentialBackend backend,
       CredentialCache cache,
       CredentialInvalidations invalidations,
+      CredentialAges ages,
       CredentialService service,
       Optional<CheckpointSigner> transitSigner) {
     this.backend = backend;
     this.cache = cache;
     this.invalidations = invalidations;
     this.service = service;
+    this.ages = ages;
+    ages.refresh();
     this.transitSigner = transitSigner;
   }
 
   /**
-   * Opens the backend, starts the invalidation listener and builds the service.
+   * Starts the invalidation listener and builds the service on the backend {@code opened} (which
+   * {@code app} chose: {@code CREDENTIALS_BACKEND}).
    *
    * @param vipps proves rotated keys and forgets access tokens after a change
    * @return fails when the backend cannot be opened (unusable key file or TLS settings); a Vault
@@ -57,24 +60,12 @@ public final class Credentials {
       Vertx vertx,
       BrokerConfig config,
       Database database,
+      Future<CredentialBackend> opened,
       AuditLog audit,
       StoreService stores,
       VippsGateway vipps,
+      MeterRegistry registry,
       Clock clock) {
-    Future<CredentialBackend> opened;
-    Optional<VaultSession> vault = Optional.empty();
-    if (config.credentials().backend() == BrokerConfig.CredentialsBackend.VAULT) {
-      warnIfVaultIsNotVerified(config.vault());
-      opened =
-          VaultSession.start(vertx, config.vault())
-              .map(
-                  session ->
-                      (CredentialBackend) new VaultCredentialBackend(session, config.vault()));
-    } else {
-      opened =
-          LocalCredentialBackend.open(vertx, database.pool(), config.credentials().localKeyFile())
-              .map(local -> (CredentialBackend) local);
-    }
     return opened.compose(
         backend -> {
           CredentialCache cache =
@@ -93,6 +84,8 @@ public final class Credentials {
                           backend,
                           cache,
                           listener,
+                          new CredentialAges(
+                              stores, backend, registry, clock, config.credentials().maxAge()),
                           new CredentialService(
                               database.pool(),
                               stores,
@@ -102,9 +95,7 @@ public final class Credentials {
                               vipps,
                               audit,
                               clock),
-                          backend instanceof VaultCredentialBackend v
-                              ? Optional.of(v.transitSigner())
-                              : Optional.empty()));
+                          backend.checkpointSigner()));
         });
   }
 
@@ -117,17 +108,15 @@ public final class Credentials {
     return service;
   }
 
-  public CredentialRoutes routes() {
-    return new CredentialRoutes(service);
+  /** The age of every store's current keys, for admins and as Prometheus gauges. */
+  public CredentialAges ages() {
+    return ages;
   }
 
-  /**
-   * The age of every store's current keys, for admins and as Prometheus gauges in {@code registry};
-   * {@code maxAge} is {@code CREDENTIALS_MAX_AGE}.
-   */
-  public CredentialAges ages(
-      StoreService stores, MeterRegistry registry, Clock clock, Duration maxAge) {
-    return new CredentialAges(stores, backend, registry, clock, maxAge);
+  @Override
+  public void mount(Api api) {
+    new CredentialRoutes(service).mount(api);
+    new CredentialAgeRoutes(ages).mount(api);
   }
 
   /** The broker's own secrets (CA key, audit MAC key), kept by the configured backend. */
@@ -156,18 +145,5 @@ public final class Credentials {
 
   public Future<Void> close() {
     return Future.join(invalidations.close(), backend.close()).mapEmpty();
-  }
-
-  /** Said at every start, so a development setting cannot slip into production unnoticed. */
-  private static void warnIfVaultIsNotVerified(BrokerConfig.VaultConfig vault) {
-    if (vault.skipVerify()) {
-      LOG.atWarn()
-          .setMessage(
-              "VAULT_SKIP_VERIFY=true: Vault's TLS certificate and host name are not checked, so"
-                  + " whoever can intercept the connection receives the broker's Vault token and"
-                  + " every store's keys. For development only; set VAULT_CACERT instead")
-          .addKeyValue("vaultAddr", vault.address().map(Object::toString).orElse(""))
-          .log();
-    }
   }
 }

@@ -1,6 +1,6 @@
 package io.refundbroker.credential;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.vipps.VippsFailure;
 
 /**

@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  * place at start: passwords are generated, the superuser's is set in single-user mode (no network
  * connection is ever accepted without a password), then {@code pg_hba.conf} is locked. Deleting a
  * password file (or leaving it readable by others) makes the next start replace that password.
+ *
+ * <p>Thread-safety: started and used from one thread; {@link #close} may also come from a shutdown
+ * hook, and an {@link AtomicBoolean} lets only the first close run.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   public static final String DATABASE = "refund_broker";

@@ -1,55 +1,60 @@
 package io.refundbroker.db;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
+import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import java.util.Map;
 
 /**
- * Turns PostgreSQL errors into domain problems, in one place. Constraint names come from the
- * migrations; a violation of a constraint listed here is a caller error with a stable code, while
- * anything unlisted stays an internal error (the failure handler logs it and answers 500 without
- * detail).
+ * The one translator of PostgreSQL errors. Each repository names the constraints of its own tables
+ * that are a caller's mistake and calls {@link #translate(Throwable, Map)} on the statements that
+ * can break them ({@code .recover(failure -> SqlErrors.translate(failure, CONSTRAINTS))}); {@link
+ * Transactions#run} turns a transaction that collided with another (serialization failure,
+ * deadlock) into 503 {@code TRY_AGAIN}. Nothing else inspects SQL states: a service sees a {@link
+ * ProblemException} or a typed failure its repository defines, and anything unlisted stays an
+ * internal error (the failure handler logs it and answers 500 without detail).
  */
 public final class SqlErrors {
-  public static final String UNIQUE_VIOLATION = "23505";
-  public static final String FOREIGN_KEY_VIOLATION = "23503";
-  public static final String CHECK_VIOLATION = "23514";
-  public static final String INSUFFICIENT_PRIVILEGE = "42501";
-  public static final String SERIALIZATION_FAILURE = "40001";
-  public static final String DEADLOCK_DETECTED = "40P01";
-
-  private static final Map<String, ProblemException> CONSTRAINTS =
-      Map.of(
-          "stores_pkey",
-          ProblemException.conflict("STORE_EXISTS", "A store with this storeId already exists."),
-          "stores_msn_key",
-          ProblemException.conflict(
-              "MSN_IN_USE",
-              "Another store already uses this Merchant-Serial-Number; each MSN belongs to one"
-                  + " store."),
-          "api_clients_store_id_fkey",
-          ProblemException.unprocessable("STORE_NOT_FOUND", "No store has this storeId."));
+  static final String UNIQUE_VIOLATION = "23505";
+  static final String SERIALIZATION_FAILURE = "40001";
+  static final String DEADLOCK_DETECTED = "40P01";
 
   private SqlErrors() {}
 
-  /** The problem for a known constraint violation, or the original failure. */
-  public static Throwable translate(Throwable failure) {
+  /**
+   * {@code failure} as its repository's problem when it violates one of {@code constraints} (by
+   * constraint name), else as a collision problem or unchanged.
+   *
+   * @return always a failed future
+   */
+  public static <T> Future<T> translate(
+      Throwable failure, Map<String, ? extends Throwable> constraints) {
     if (failure instanceof PgException pg) {
       String constraint = pg.getConstraint();
-      if (constraint != null && CONSTRAINTS.containsKey(constraint)) {
-        return CONSTRAINTS.get(constraint);
-      }
-      if (SERIALIZATION_FAILURE.equals(pg.getSqlState())
-          || DEADLOCK_DETECTED.equals(pg.getSqlState())) {
-        return ProblemException.unavailable(
-            "TRY_AGAIN", "The request collided with a concurrent change; send it again.");
+      if (constraint != null && constraints.containsKey(constraint)) {
+        return Future.failedFuture(constraints.get(constraint));
       }
     }
-    return failure;
+    return Future.failedFuture(collision(failure));
   }
 
-  /** True when {@code failure} is PostgreSQL error {@code sqlState}. */
-  public static boolean is(Throwable failure, String sqlState) {
-    return failure instanceof PgException pg && sqlState.equals(pg.getSqlState());
+  /** True when {@code failure} is a unique violation of the constraint {@code constraint}. */
+  public static boolean isUniqueViolation(Throwable failure, String constraint) {
+    return failure instanceof PgException pg
+        && UNIQUE_VIOLATION.equals(pg.getSqlState())
+        && (constraint == null || constraint.equals(pg.getConstraint()));
+  }
+
+  /**
+   * 503 {@code TRY_AGAIN} for a transaction that lost to a concurrent one; else {@code failure}.
+   */
+  static Throwable collision(Throwable failure) {
+    if (failure instanceof PgException pg
+        && (SERIALIZATION_FAILURE.equals(pg.getSqlState())
+            || DEADLOCK_DETECTED.equals(pg.getSqlState()))) {
+      return ProblemException.unavailable(
+          "TRY_AGAIN", "The request collided with a concurrent change; send it again.");
+    }
+    return failure;
   }
 }

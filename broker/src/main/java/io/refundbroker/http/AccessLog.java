@@ -1,6 +1,6 @@
 package io.refundbroker.http;
 
-import io.refundbroker.auth.Principal;
+import io.refundbroker.caller.Principal;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
@@ -29,7 +29,7 @@ public final class AccessLog implements Handler<RoutingContext> {
     ctx.addEndHandler(
         done -> {
           int status = done.succeeded() ? ctx.response().getStatusCode() : CLIENT_CLOSED;
-          Principal principal = Principal.of(ctx);
+          Principal principal = Callers.principal(ctx);
           var event = status >= 500 ? LOG.atWarn() : LOG.atInfo();
           event
               .setMessage("http")

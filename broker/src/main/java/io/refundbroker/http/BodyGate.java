@@ -1,5 +1,6 @@
 package io.refundbroker.http;
 
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.text.Text;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;

@@ -114,7 +114,11 @@ final class CachingContract implements OpenAPIContract {
     }
   }
 
-  /** Delegates to the contract's repository; {@link #validator(JsonSchema)} is memoised. */
+  /**
+   * Delegates to the contract's repository; {@link #validator(JsonSchema)} is memoised. Shared by
+   * every HTTP verticle: thread-safe through a {@link ConcurrentHashMap} (two threads may build the
+   * same validator once each; either is kept, both are equal).
+   */
   private static final class CachingRepository implements SchemaRepository {
     private final SchemaRepository repository;
     private final Map<SchemaKey, Validator> validators = new ConcurrentHashMap<>();

@@ -1,6 +1,6 @@
 package io.refundbroker.http;
 
-import io.refundbroker.db.SqlErrors;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.DecodeException;
@@ -37,7 +37,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
           .log();
       return;
     }
-    Throwable failure = ctx.failure() == null ? null : SqlErrors.translate(ctx.failure());
+    Throwable failure = ctx.failure();
     ProblemException problem = toProblem(ctx, failure);
     if (problem.status() >= 500) {
       LOG.atError()

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.text.Text;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -1,5 +1,6 @@
 package io.refundbroker.http;
 
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;

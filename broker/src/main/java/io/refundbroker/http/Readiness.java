@@ -1,5 +1,6 @@
 package io.refundbroker.http;
 
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -13,6 +14,9 @@ import java.util.function.Supplier;
  * Named readiness checks (database, credential backend, …). Each check is a future that succeeds
  * when its dependency is usable; the failure message becomes the public {@code reason}, so it must
  * not carry secrets or internal detail.
+ *
+ * <p>Thread-safety: checks are registered while the broker starts, before any probe; Vert.x's
+ * {@link HealthChecks} keeps them and runs each probe on the caller's context.
  */
 public final class Readiness {
   private static final long TIMEOUT_MS = 3_000;

@@ -1,5 +1,6 @@
 package io.refundbroker.http;
 
+import io.refundbroker.error.ProblemException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;

@@ -1,7 +1,7 @@
 package io.refundbroker.order;
 
-import io.refundbroker.auth.Principal;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Problems;
 import io.refundbroker.store.Store;
 import io.vertx.core.Future;

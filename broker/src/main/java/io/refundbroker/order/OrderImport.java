@@ -2,8 +2,9 @@ package io.refundbroker.order;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreRepository;
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +45,7 @@ public final class OrderImport {
 
   private final Pool pool;
   private final StoreRepository stores;
-  private final OrderRepository orders;
+  private final OrderRegistry registry;
   private final AuditLog audit;
   private final Clock clock;
 
@@ -51,7 +53,7 @@ public final class OrderImport {
       Pool pool, StoreRepository stores, OrderRepository orders, AuditLog audit, Clock clock) {
     this.pool = pool;
     this.stores = stores;
-    this.orders = orders;
+    this.registry = new OrderRegistry(orders);
     this.audit = audit;
     this.clock = clock;
   }
@@ -88,98 +90,88 @@ public final class OrderImport {
           ProblemException.badRequest(
               "CSV_INVALID", "At most " + MAX_ROWS + " rows per import; split the file."));
     }
-    return stores
-        .list(pool, null)
-        .compose(
-            all -> {
-              Map<String, Store> byId =
-                  all.stream().collect(Collectors.toMap(Store::storeId, Function.identity()));
-              Map<String, List<Store>> byChain =
-                  all.stream().collect(Collectors.groupingBy(Store::chainId));
-              List<Rejection> rejected = new ArrayList<>();
-              List<Row> valid = new ArrayList<>();
-              int rows = 0;
-              for (int i = 1; i < lines.size(); i++) {
-                if (!lines.get(i).isBlank()) {
-                  rows++;
-                  parse(i + 1, lines.get(i), byId, byChain, caller, valid, rejected);
-                }
-              }
-              int dataRows = rows;
-              return pool.withTransaction(tx -> write(tx, caller, csv, dataRows, valid, rejected));
-            });
+    return stores.list(pool, null).compose(all -> importRows(caller, csv, lines, all));
   }
 
-  private Future<JsonObject> write(
-      SqlConnection tx,
-      Caller caller,
-      String csv,
-      int rows,
-      List<Row> valid,
-      List<Rejection> rejected) {
-    int[] counts = new int[2];
-    Future<Void> chain = Future.succeededFuture();
-    for (Row row : valid) {
-      chain =
-          chain.compose(
-              v ->
-                  orders
-                      .insertIfAbsent(tx, row.order())
-                      .compose(
-                          inserted -> {
-                            if (inserted != null) {
-                              counts[0]++;
-                              return Future.succeededFuture();
-                            }
-                            return orders
-                                .find(tx, row.storeId(), row.orderId())
-                                .map(
-                                    existing -> {
-                                      if (existing.sameSale(row.order())) {
-                                        counts[1]++;
-                                      } else {
-                                        rejected.add(
-                                            new Rejection(
-                                                row.line(),
-                                                row.storeId(),
-                                                row.orderId(),
-                                                "ORDER_CONFLICT",
-                                                "already registered with amount "
-                                                    + existing.amount()
-                                                    + " or another capture time"));
-                                      }
-                                      return null;
-                                    });
-                          }));
+  /** Parses every data row against the stores, then writes the valid ones in one transaction. */
+  private Future<JsonObject> importRows(
+      Caller caller, String csv, List<String> lines, List<Store> all) {
+    Map<String, Store> byId =
+        all.stream().collect(Collectors.toMap(Store::storeId, Function.identity()));
+    Map<String, List<Store>> byChain = all.stream().collect(Collectors.groupingBy(Store::chainId));
+    List<Rejection> rejected = new ArrayList<>();
+    List<Row> valid = new ArrayList<>();
+    int rows = 0;
+    for (int i = 1; i < lines.size(); i++) {
+      if (!lines.get(i).isBlank()) {
+        rows++;
+        parse(i + 1, lines.get(i), byId, byChain, caller, valid, rejected);
+      }
     }
-    return chain.compose(
-        v -> {
-          rejected.sort(java.util.Comparator.comparingInt(Rejection::line));
-          JsonArray rejections = new JsonArray();
-          rejected.forEach(r -> rejections.add(r.toJson()));
-          JsonObject report =
-              new JsonObject()
-                  .put("rows", rows)
-                  .put("imported", counts[0])
-                  .put("unchanged", counts[1])
-                  .put("rejected", rejections);
-          if (counts[0] == 0) {
-            return Future.succeededFuture(report);
-          }
-          JsonObject details =
-              new JsonObject()
-                  .put("imported", counts[0])
-                  .put("unchanged", counts[1])
-                  .put("rejected", rejected.size())
-                  .put("sha256", sha256(csv));
-          return audit
-              .append(
-                  tx,
-                  caller.actor(),
-                  caller.requestId(),
-                  AuditEvent.success("order.imported", "import", caller.requestId(), null, details))
-              .map(event -> report);
-        });
+    Tally start = new Tally(rows, 0, 0, rejected);
+    return Transactions.run(pool, tx -> write(tx, caller, csv, valid, start));
+  }
+
+  /** What the import did so far; its rejections grow as rows conflict. */
+  private record Tally(int rows, int imported, int unchanged, List<Rejection> rejected) {
+    Tally add(Row row, OrderRegistry.Written written) {
+      if (written instanceof OrderRegistry.Created) {
+        return new Tally(rows, imported + 1, unchanged, rejected);
+      }
+      if (written instanceof OrderRegistry.Unchanged) {
+        return new Tally(rows, imported, unchanged + 1, rejected);
+      }
+      rejected.add(
+          new Rejection(
+              row.line(),
+              row.storeId(),
+              row.orderId(),
+              "ORDER_CONFLICT",
+              "already registered with amount "
+                  + written.order().amount()
+                  + " or another capture time"));
+      return this;
+    }
+
+    JsonObject report() {
+      rejected.sort(Comparator.comparingInt(Rejection::line));
+      JsonArray rejections = new JsonArray();
+      rejected.forEach(r -> rejections.add(r.toJson()));
+      return new JsonObject()
+          .put("rows", rows)
+          .put("imported", imported)
+          .put("unchanged", unchanged)
+          .put("rejected", rejections);
+    }
+  }
+
+  /** Writes the valid rows one after the other, then audits the import if it changed anything. */
+  private Future<JsonObject> write(
+      SqlConnection tx, Caller caller, String csv, List<Row> valid, Tally start) {
+    Future<Tally> tally = Future.succeededFuture(start);
+    for (Row row : valid) {
+      tally =
+          tally.compose(sofar -> registry.write(tx, row.order(), true).map(w -> sofar.add(row, w)));
+    }
+    return tally.compose(done -> audited(tx, caller, csv, done));
+  }
+
+  private Future<JsonObject> audited(SqlConnection tx, Caller caller, String csv, Tally done) {
+    JsonObject report = done.report();
+    if (done.imported() == 0) {
+      return Future.succeededFuture(report);
+    }
+    JsonObject details =
+        new JsonObject()
+            .put("imported", done.imported())
+            .put("unchanged", done.unchanged())
+            .put("rejected", done.rejected().size())
+            .put("sha256", sha256(csv));
+    return audit.record(
+        tx,
+        caller,
+        AuditEvent.success("order.imported", "import", caller.requestId(), null, details),
+        report);
   }
 
   private void parse(
@@ -207,43 +199,25 @@ public final class OrderImport {
     String currency = cells[3].trim().toUpperCase(Locale.ROOT);
     String capturedAt = cells[4].trim();
     Store store = stores.get(storeId);
-    Store prefixOwner =
-        store == null
-            ? null
-            : OrderResolver.prefixOwner(chains.get(store.chainId()), storeId, orderId);
-    String problem = null;
-    String code = "CSV_ROW_INVALID";
-    if (store == null) {
-      code = "STORE_NOT_FOUND";
-      problem = "no store has storeId '" + storeId + "'";
-    } else if (!ORDER_ID.matcher(orderId).matches()) {
-      problem = "orderId must be 1-50 letters, digits or '-'";
-    } else if (prefixOwner != null) {
-      code = "ORDER_ID_RESERVED";
-      problem =
-          "orderId starts with the order-id prefix '"
-              + prefixOwner.orderIdPrefix()
-              + "' of store '"
-              + prefixOwner.storeId()
-              + "'";
-    } else if (!AMOUNT.matcher(amount).matches() || Long.parseLong(amount) == 0) {
-      problem = "amount must be a positive integer in minor units (øre/cent), e.g. 49900";
-    } else if (!Money.CURRENCIES.contains(currency)) {
-      problem = "currency must be one of NOK, DKK, EUR";
-    }
+    Rejection problem = check(line, store, storeId, orderId, amount, currency, chains);
     Instant captured = null;
     if (problem == null && !capturedAt.isEmpty()) {
       try {
         captured = Instant.parse(capturedAt);
         if (captured.isAfter(clock.instant())) {
-          problem = "capturedAt lies in the future";
+          problem = invalid(line, storeId, orderId, "capturedAt lies in the future");
         }
       } catch (DateTimeParseException e) {
-        problem = "capturedAt must be an ISO-8601 UTC time such as 2026-03-01T12:00:00Z";
+        problem =
+            invalid(
+                line,
+                storeId,
+                orderId,
+                "capturedAt must be an ISO-8601 UTC time such as 2026-03-01T12:00:00Z");
       }
     }
     if (problem != null) {
-      rejected.add(new Rejection(line, storeId, orderId, code, problem));
+      rejected.add(problem);
       return;
     }
     Order order =
@@ -256,6 +230,52 @@ public final class OrderImport {
             caller.principal().clientId(),
             null);
     valid.add(new Row(line, storeId, orderId, order));
+  }
+
+  /** The row's store, order id, amount and currency, checked in that order; null when fine. */
+  private static Rejection check(
+      int line,
+      Store store,
+      String storeId,
+      String orderId,
+      String amount,
+      String currency,
+      Map<String, List<Store>> chains) {
+    if (store == null) {
+      return new Rejection(
+          line, storeId, orderId, "STORE_NOT_FOUND", "no store has storeId '" + storeId + "'");
+    }
+    if (!ORDER_ID.matcher(orderId).matches()) {
+      return invalid(line, storeId, orderId, "orderId must be 1-50 letters, digits or '-'");
+    }
+    Store prefixOwner = OrderResolver.prefixOwner(chains.get(store.chainId()), storeId, orderId);
+    if (prefixOwner != null) {
+      return new Rejection(
+          line,
+          storeId,
+          orderId,
+          "ORDER_ID_RESERVED",
+          "orderId starts with the order-id prefix '"
+              + prefixOwner.orderIdPrefix()
+              + "' of store '"
+              + prefixOwner.storeId()
+              + "'");
+    }
+    if (!AMOUNT.matcher(amount).matches() || Long.parseLong(amount) == 0) {
+      return invalid(
+          line,
+          storeId,
+          orderId,
+          "amount must be a positive integer in minor units (øre/cent), e.g. 49900");
+    }
+    if (!Money.CURRENCIES.contains(currency)) {
+      return invalid(line, storeId, orderId, "currency must be one of NOK, DKK, EUR");
+    }
+    return null;
+  }
+
+  private static Rejection invalid(int line, String storeId, String orderId, String reason) {
+    return new Rejection(line, storeId, orderId, "CSV_ROW_INVALID", reason);
   }
 
   private static boolean header(String line) {

@@ -10,7 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** SQL for orders and the amounts reserved against them. */
+/** SQL for orders. */
 public final class OrderRepository {
   private static final String ORDER_COLUMNS =
       "store_id, order_id, amount_value, currency, captured_at, source, registered_by,"
@@ -39,21 +39,6 @@ public final class OrderRepository {
        WHERE o.order_id = #{orderId} AND s.chain_id = #{chainId}
        ORDER BY o.store_id
       """;
-  private static final String RESERVED_FOR_ORDER =
-      """
-      SELECT coalesce(sum(amount_value) FILTER (WHERE status = 'SUCCEEDED'), 0) AS succeeded,
-             coalesce(sum(amount_value) FILTER (WHERE status IN ('PENDING', 'UNKNOWN')), 0)
-               AS in_flight
-        FROM refunds
-       WHERE origin_store_id = #{storeId} AND order_id = #{orderId}
-      """;
-
-  /** What the broker has refunded (or may have) against one order. */
-  public record Reserved(long succeeded, long inFlight) {
-    public long total() {
-      return succeeded + inFlight;
-    }
-  }
 
   /**
    * Inserts the order unless one with the same (store, order id) exists.
@@ -97,17 +82,6 @@ public final class OrderRepository {
               List<Order> orders = new ArrayList<>();
               rows.forEach(orders::add);
               return orders;
-            });
-  }
-
-  /** Sums of succeeded and in-flight (pending or unknown) refunds of the order. */
-  public Future<Reserved> reserved(SqlClient sql, String storeId, String orderId) {
-    return SqlTemplate.forQuery(sql, RESERVED_FOR_ORDER)
-        .execute(Map.of("storeId", storeId, "orderId", orderId))
-        .map(
-            rows -> {
-              var row = rows.iterator().next();
-              return new Reserved(row.getLong("succeeded"), row.getLong("in_flight"));
             });
   }
 

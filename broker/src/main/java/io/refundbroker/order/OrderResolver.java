@@ -1,6 +1,6 @@
 package io.refundbroker.order;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreRepository;
 import io.vertx.core.Future;

@@ -1,14 +1,14 @@
 package io.refundbroker.order;
 
-import io.refundbroker.auth.Caller;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.refundbroker.http.Times;
 import io.refundbroker.money.Money;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 import java.time.Instant;
 
@@ -39,7 +39,7 @@ public final class OrderRoutes {
     }
     orders
         .register(
-            Caller.of(ctx),
+            Callers.of(ctx),
             body.getString("orderId"),
             Money.fromJson(body.getJsonObject("amount")),
             capturedAt)
@@ -52,12 +52,11 @@ public final class OrderRoutes {
 
   private void getOrder(RoutingContext ctx) {
     ValidatedRequest request = Api.validated(ctx);
-    RequestParameter origin = request.getQuery().get("originStoreId");
     orders
         .view(
-            Caller.of(ctx),
+            Callers.of(ctx),
             request.getPathParameters().get("orderId").getString(),
-            origin == null || origin.isNull() ? null : origin.getString())
+            Query.string(request, "originStoreId"))
         .onSuccess(view -> Responses.ok(ctx, view))
         .onFailure(ctx::fail);
   }
@@ -65,7 +64,7 @@ public final class OrderRoutes {
   private void importOrders(RoutingContext ctx) {
     String csv = ctx.body().asString();
     imports
-        .importCsv(Caller.of(ctx), csv == null ? "" : csv)
+        .importCsv(Callers.of(ctx), csv == null ? "" : csv)
         .onSuccess(report -> Responses.ok(ctx, report))
         .onFailure(ctx::fail);
   }

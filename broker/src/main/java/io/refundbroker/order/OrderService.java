@@ -2,15 +2,17 @@ package io.refundbroker.order;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.auth.Principal;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.store.Store;
 import io.refundbroker.vipps.PaymentSnapshot;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,13 +20,11 @@ import java.time.temporal.ChronoUnit;
 
 /** Registers sales, and tells a till what can still be refunded of an order. */
 public final class OrderService {
-  /** Vipps accepts refunds up to 365 days after the payment. */
-  public static final Duration REFUND_WINDOW = Duration.ofDays(365);
-
   private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
   private final Pool pool;
-  private final OrderRepository orders;
+  private final OrderRegistry registry;
+  private final RefundBalance balances;
   private final OrderResolver resolver;
   private final PaymentLookup payments;
   private final LookupQuota lookups;
@@ -34,13 +34,15 @@ public final class OrderService {
   public OrderService(
       Pool pool,
       OrderRepository orders,
+      RefundBalance balances,
       OrderResolver resolver,
       PaymentLookup payments,
       LookupQuota lookups,
       AuditLog audit,
       Clock clock) {
     this.pool = pool;
-    this.orders = orders;
+    this.registry = new OrderRegistry(orders);
+    this.balances = balances;
     this.resolver = resolver;
     this.payments = payments;
     this.lookups = lookups;
@@ -73,48 +75,41 @@ public final class OrderService {
     Order draft =
         new Order(
             storeId, orderId, amount, captured, "REGISTERED", caller.principal().clientId(), null);
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             resolver
                 .checkNotReserved(tx, caller.principal().chainId(), storeId, orderId)
-                .compose(free -> orders.insertIfAbsent(tx, draft))
-                .compose(
-                    inserted -> {
-                      if (inserted != null) {
-                        return audit
-                            .append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                AuditEvent.success(
-                                    "order.registered",
-                                    "order",
-                                    storeId + "/" + orderId,
-                                    caller.principal().chainId(),
-                                    inserted.toJson()))
-                            .map(event -> new Registration(inserted, true));
-                      }
-                      return orders
-                          .find(tx, storeId, orderId)
-                          .compose(existing -> sameOrConflict(existing, draft, capturedAt != null));
-                    }));
+                .compose(free -> registry.write(tx, draft, capturedAt != null))
+                .compose(written -> answer(tx, caller, written)));
   }
 
-  /** The same sale again; a capture time the caller did not send is not compared. */
-  private static Future<Registration> sameOrConflict(
-      Order existing, Order draft, boolean captureTimeGiven) {
-    boolean same =
-        captureTimeGiven ? existing.sameSale(draft) : existing.amount().equals(draft.amount());
-    if (same) {
-      return Future.succeededFuture(new Registration(existing, false));
+  /** A new order is audited; the same sale again is answered as it is; another sale conflicts. */
+  private Future<Registration> answer(
+      SqlConnection tx, Caller caller, OrderRegistry.Written written) {
+    Order order = written.order();
+    if (written instanceof OrderRegistry.Created) {
+      return audit.record(
+          tx,
+          caller,
+          AuditEvent.success(
+              "order.registered",
+              "order",
+              order.storeId() + "/" + order.orderId(),
+              caller.principal().chainId(),
+              order.toJson()),
+          new Registration(order, true));
+    }
+    if (written instanceof OrderRegistry.Unchanged) {
+      return Future.succeededFuture(new Registration(order, false));
     }
     return Future.failedFuture(
         ProblemException.conflict(
             "ORDER_CONFLICT",
             "Your store already registered order '"
-                + draft.orderId()
+                + order.orderId()
                 + "' with a different amount or capture time ("
-                + existing.amount()
+                + order.amount()
                 + "). Order ids are unique per store."));
   }
 
@@ -141,23 +136,28 @@ public final class OrderService {
     return lookups
         .take(principal, origin)
         .compose(allowed -> payments.snapshot(origin, resolved.orderId()))
-        .compose(
-            snapshot ->
-                orders
-                    .reserved(pool, origin.storeId(), resolved.orderId())
-                    .map(reserved -> describe(resolved, snapshot, reserved)));
+        .compose(snapshot -> balance(resolved, snapshot));
   }
 
-  private JsonObject describe(
-      ResolvedOrder resolved, PaymentSnapshot snapshot, OrderRepository.Reserved reserved) {
-    Money captured = snapshot.captured();
-    Money refunded = snapshot.refunded();
-    Money inFlight = new Money(reserved.inFlight(), captured.currency());
-    Money refundable = captured.minus(refunded).minus(inFlight);
+  private Future<JsonObject> balance(ResolvedOrder resolved, PaymentSnapshot snapshot) {
     Instant capturedAt =
         resolved.order() != null && resolved.order().capturedAt() != null
             ? resolved.order().capturedAt()
             : snapshot.capturedAt();
+    return balances
+        .of(
+            pool,
+            resolved.origin().storeId(),
+            resolved.orderId(),
+            snapshot.captured(),
+            snapshot.refunded(),
+            capturedAt)
+        .map(balance -> describe(resolved, snapshot, balance));
+  }
+
+  private static JsonObject describe(
+      ResolvedOrder resolved, PaymentSnapshot snapshot, RefundBalance.Balance balance) {
+    Money captured = snapshot.captured();
     JsonObject view =
         new JsonObject()
             .put("orderId", resolved.orderId())
@@ -165,12 +165,12 @@ public final class OrderService {
             .put("originStoreName", resolved.origin().name())
             .put("currency", captured.currency())
             .put("captured", captured.toJson())
-            .put("refunded", refunded.toJson())
-            .put("inFlight", inFlight.toJson())
-            .put("refundable", refundable.toJson())
+            .put("refunded", snapshot.refunded().toJson())
+            .put("inFlight", balance.inFlight().toJson())
+            .put("refundable", balance.refundable().toJson())
             .put("registered", resolved.order() != null);
-    if (capturedAt != null) {
-      view.put("refundableUntil", capturedAt.plus(REFUND_WINDOW).toString());
+    if (balance.refundableUntil() != null) {
+      view.put("refundableUntil", balance.refundableUntil().toString());
     }
     return view;
   }

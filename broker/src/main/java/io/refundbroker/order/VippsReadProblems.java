@@ -1,7 +1,7 @@
 package io.refundbroker.order;
 
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.vipps.VippsFailure;
 
 /**

@@ -1,5 +1,6 @@
 package io.refundbroker.refund;
 
+import io.refundbroker.db.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlClient;
@@ -12,6 +13,7 @@ import java.util.Map;
 
 /** Caller-supplied idempotency keys, unique per calling client. */
 public final class IdempotencyRepository {
+  private static final String PRIMARY_KEY = "idempotency_records_pkey";
   private static final String FIND =
       """
       SELECT request_hash, state, resource_id FROM idempotency_records
@@ -58,7 +60,17 @@ public final class IdempotencyRepository {
             });
   }
 
-  /** Claims the key; fails with a unique violation when the client already used it. */
+  /**
+   * A concurrent request of the same client claimed the same key first (the caller answers as a
+   * replay would).
+   */
+  public static final class KeyTaken extends RuntimeException {
+    KeyTaken() {
+      super("idempotency key already claimed", null, false, false);
+    }
+  }
+
+  /** Claims the key; fails with {@link KeyTaken} when the client already used it. */
   public Future<Void> insertInFlight(
       SqlClient sql,
       String clientId,
@@ -74,7 +86,10 @@ public final class IdempotencyRepository {
     p.put("hash", Buffer.buffer(hash));
     p.put("resourceId", resourceId);
     p.put("now", now.atOffset(ZoneOffset.UTC));
-    return SqlTemplate.forUpdate(sql, INSERT_IN_FLIGHT).execute(p).mapEmpty();
+    return SqlTemplate.forUpdate(sql, INSERT_IN_FLIGHT)
+        .execute(p)
+        .<Void>mapEmpty()
+        .recover(failure -> SqlErrors.translate(failure, Map.of(PRIMARY_KEY, new KeyTaken())));
   }
 
   /** Marks the key's request as answered (no-op when it already is). */

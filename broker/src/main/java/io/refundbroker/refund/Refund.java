@@ -1,7 +1,9 @@
 package io.refundbroker.refund;
 
+import io.refundbroker.caller.Principal;
 import io.refundbroker.money.Money;
 import io.refundbroker.salesunit.VippsApi;
+import io.refundbroker.store.Store;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
@@ -39,6 +41,53 @@ public record Refund(
           + " msn, api, amount_value, currency, reason, status, upstream_key, idempotency_key,"
           + " failure_code, failure_detail, credentials_version, upstream_status, attempts,"
           + " next_attempt_at, last_attempt_at, created_at, updated_at, completed_at";
+
+  /**
+   * A refund written ahead, before Vipps is called: {@code PENDING}, its first attempt now, its
+   * refund id also the idempotency key sent to Vipps, and left to the reconciler from {@code
+   * reconcileFrom} on (when the request path has surely given up on its call).
+   *
+   * @param requester the store client asking
+   * @param idempotencyKey the key the requester sent
+   * @param origin the store the payment was taken in, whose keys (version {@code
+   *     credentialsVersion}) the refund is sent with
+   */
+  static Refund pending(
+      UUID refundId,
+      Principal requester,
+      String idempotencyKey,
+      Store origin,
+      String orderId,
+      Money amount,
+      String reason,
+      int credentialsVersion,
+      Instant now,
+      Instant reconcileFrom) {
+    return new Refund(
+        refundId,
+        requester.clientId(),
+        requester.storeId(),
+        origin.storeId(),
+        orderId,
+        requester.chainId(),
+        origin.msn(),
+        origin.api(),
+        amount,
+        reason,
+        RefundStatus.PENDING,
+        refundId.toString(),
+        idempotencyKey,
+        /* failureCode */ null,
+        /* failureDetail */ null,
+        credentialsVersion,
+        /* upstreamStatus */ null,
+        /* attempts */ 1,
+        reconcileFrom,
+        /* lastAttemptAt */ now,
+        /* createdAt */ now,
+        /* updatedAt */ now,
+        /* completedAt */ null);
+  }
 
   static Refund fromRow(Row row) {
     return new Refund(

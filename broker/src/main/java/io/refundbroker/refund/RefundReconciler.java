@@ -1,6 +1,6 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.audit.Actor;
+import io.refundbroker.caller.Actor;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.StoreCredentials;
@@ -8,7 +8,7 @@ import io.refundbroker.vipps.RefundLookup;
 import io.refundbroker.vipps.RefundOutcome;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,18 +19,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves PENDING and UNKNOWN refunds (the janitor). At start-up and every {@code
- * RECONCILER_INTERVAL} it claims due refunds ({@code FOR UPDATE SKIP LOCKED} plus a lease, so
- * several broker instances share the work), then for each one reads the payment's event log for its
- * idempotency key: applied → SUCCEEDED; not applied → the refund is sent again with the SAME key
- * (Vipps's idempotency guarantees at most one refund), within Vipps's limit of refund calls per
- * payment per minute. Vipps or the credential store being unreachable only postpones it.
+ * Resolves PENDING and UNKNOWN refunds (the janitor). Each pass claims due refunds ({@code FOR
+ * UPDATE SKIP LOCKED} plus a lease, so several broker instances share the work), then for each one
+ * reads the payment's event log for its idempotency key: applied → SUCCEEDED; not applied → the
+ * refund is sent again with the SAME key (Vipps's idempotency guarantees at most one refund),
+ * within Vipps's limit of refund calls per payment per minute. Vipps or the credential store being
+ * unreachable only postpones it. {@link RefundReconcilerVerticle} runs the passes.
+ *
+ * <p>Thread-safety: {@link #runOnce} may be called from any thread; the running pass is kept in an
+ * {@link AtomicReference} replaced only by compare-and-set. Everything else is immutable.
  */
 public final class RefundReconciler {
   private static final Logger LOG = LoggerFactory.getLogger(RefundReconciler.class);
   private static final Actor ACTOR = Actor.system("reconciler");
 
-  private final Vertx vertx;
   private final Pool pool;
   private final RefundRepository refunds;
   private final RefundRecorder recorder;
@@ -39,11 +41,11 @@ public final class RefundReconciler {
   private final Clock clock;
   private final RefundConfig config;
   private final Duration lease;
+
+  /** The pass running now, or the last one; replaced only by compare-and-set. */
   private final AtomicReference<Future<Integer>> running = new AtomicReference<>();
-  private long timer = -1;
 
   public RefundReconciler(
-      Vertx vertx,
       Pool pool,
       RefundRepository refunds,
       RefundRecorder recorder,
@@ -52,7 +54,6 @@ public final class RefundReconciler {
       Clock clock,
       RefundConfig config,
       Duration callBudget) {
-    this.vertx = vertx;
     this.pool = pool;
     this.refunds = refunds;
     this.recorder = recorder;
@@ -63,37 +64,38 @@ public final class RefundReconciler {
     this.lease = callBudget.multipliedBy(2);
   }
 
-  /** Runs a pass now and then every interval, until {@link #stop()}. */
-  public void start() {
-    runOnce();
-    timer = vertx.setPeriodic(config.reconcilerInterval().toMillis(), id -> runOnce());
-  }
-
-  public void stop() {
-    if (timer >= 0) {
-      vertx.cancelTimer(timer);
-      timer = -1;
-    }
-  }
-
   /**
-   * One pass over the refunds that are due. A pass already running is joined, not duplicated.
+   * One pass over the refunds that are due. A pass already running is joined, not duplicated: the
+   * pass is claimed with a compare-and-set, so two callers on different threads (the verticle's
+   * timer, a test, another event loop) never start two.
    *
    * @return how many refunds this pass looked at (0 when none were due)
    */
   public Future<Integer> runOnce() {
+    Promise<Integer> mine = Promise.promise();
     Future<Integer> current = running.get();
-    if (current != null && !current.isComplete()) {
-      return current;
+    while (current == null || current.isComplete()) {
+      if (running.compareAndSet(current, mine.future())) {
+        pass().onComplete(mine);
+        return mine.future();
+      }
+      current = running.get();
     }
+    return current;
+  }
+
+  /** Completes when no pass is running (at once when none is); never fails. */
+  public Future<Void> idle() {
+    Future<Integer> current = running.get();
+    return current == null ? Future.succeededFuture() : current.<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  private Future<Integer> pass() {
     Instant now = clock.instant();
-    Future<Integer> pass =
-        refunds
-            .claimDue(pool, now, now.plus(lease), config.reconcilerBatch())
-            .compose(this::reconcileAll)
-            .onFailure(e -> LOG.warn("reconciler pass failed; will retry", e));
-    running.set(pass);
-    return pass;
+    return refunds
+        .claimDue(pool, now, now.plus(lease), config.reconcilerBatch())
+        .compose(this::reconcileAll)
+        .onFailure(e -> LOG.warn("reconciler pass failed; will retry", e));
   }
 
   private Future<Integer> reconcileAll(List<Refund> due) {

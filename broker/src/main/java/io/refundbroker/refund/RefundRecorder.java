@@ -1,8 +1,8 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.audit.Actor;
-import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
+import io.refundbroker.caller.Actor;
+import io.refundbroker.db.Transactions;
 import io.refundbroker.vipps.RefundOutcome;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -10,7 +10,6 @@ import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Locale;
 import java.util.UUID;
 
 /**
@@ -52,51 +51,48 @@ public final class RefundRecorder {
    */
   public Future<Refund> record(
       UUID refundId, RefundOutcome outcome, Actor actor, String requestId) {
-    return pool.withTransaction(tx -> recordIn(tx, refundId, outcome, actor, requestId));
+    return Transactions.run(pool, tx -> recordIn(tx, refundId, outcome, actor, requestId));
   }
 
   private Future<Refund> recordIn(
       SqlConnection tx, UUID refundId, RefundOutcome outcome, Actor actor, String requestId) {
-    Instant now = clock.instant();
     return refunds
         .lock(tx, refundId)
         .compose(
-            current -> {
-              if (!current.status().unresolved()) {
-                return Future.succeededFuture(current);
-              }
-              RefundStatus next = statusFor(outcome);
-              Instant nextAttempt =
-                  next.unresolved() ? now.plus(backoff(current.attempts())) : null;
-              String failureCode =
-                  next == RefundStatus.FAILED ? outcome.reason().name() : current.failureCode();
-              String failureDetail =
-                  next == RefundStatus.FAILED ? outcome.detail() : current.failureDetail();
-              Integer upstreamStatus =
-                  outcome.httpStatus() == 0
-                      ? current.upstreamStatus()
-                      : Integer.valueOf(outcome.httpStatus());
-              return refunds
-                  .recordOutcome(
-                      tx,
-                      refundId,
-                      next,
-                      failureCode,
-                      failureDetail,
-                      upstreamStatus,
-                      nextAttempt,
-                      now)
-                  .compose(updated -> completeKey(tx, updated, now).map(v -> updated))
-                  .compose(
-                      updated -> {
-                        if (updated.status() == current.status()) {
-                          return Future.succeededFuture(updated);
-                        }
-                        return audit
-                            .append(tx, actor, requestId, event(updated, outcome))
-                            .map(e -> updated);
-                      });
-            });
+            current ->
+                current.status().unresolved()
+                    ? apply(tx, current, outcome, actor, requestId)
+                    : Future.succeededFuture(current));
+  }
+
+  /** Writes the transition of an unresolved refund, completes its key, audits a change of state. */
+  private Future<Refund> apply(
+      SqlConnection tx, Refund current, RefundOutcome outcome, Actor actor, String requestId) {
+    Instant now = clock.instant();
+    RefundStatus next = RefundTransitions.statusFor(outcome);
+    Instant nextAttempt = next.unresolved() ? now.plus(backoff(current.attempts())) : null;
+    boolean failed = next == RefundStatus.FAILED;
+    Integer upstreamStatus =
+        outcome.httpStatus() == 0
+            ? current.upstreamStatus()
+            : Integer.valueOf(outcome.httpStatus());
+    return refunds
+        .recordOutcome(
+            tx,
+            current.refundId(),
+            next,
+            failed ? outcome.reason().name() : current.failureCode(),
+            failed ? outcome.detail() : current.failureDetail(),
+            upstreamStatus,
+            nextAttempt,
+            now)
+        .compose(updated -> completeKey(tx, updated, now).map(v -> updated))
+        .compose(
+            updated ->
+                updated.status() == current.status()
+                    ? Future.succeededFuture(updated)
+                    : audit.record(
+                        tx, actor, requestId, RefundTransitions.event(updated, outcome), updated));
   }
 
   private Future<Void> completeKey(SqlConnection tx, Refund refund, Instant now) {
@@ -107,28 +103,8 @@ public final class RefundRecorder {
         tx,
         refund.requestingClientId(),
         refund.idempotencyKey(),
-        RefundReplies.status(refund),
+        RefundTransitions.status(refund),
         now);
-  }
-
-  private static AuditEvent event(Refund refund, RefundOutcome outcome) {
-    String action = "refund." + refund.status().name().toLowerCase(Locale.ROOT);
-    var details = refund.auditDetails().put("upstreamOutcome", outcome.detail());
-    return new AuditEvent(
-        action,
-        "refund",
-        refund.refundId().toString(),
-        refund.chainId(),
-        refund.status() == RefundStatus.FAILED ? "FAILED" : "SUCCESS",
-        details);
-  }
-
-  static RefundStatus statusFor(RefundOutcome outcome) {
-    return switch (outcome.kind()) {
-      case APPLIED -> RefundStatus.SUCCEEDED;
-      case REJECTED -> RefundStatus.FAILED;
-      case UNKNOWN -> RefundStatus.UNKNOWN;
-    };
   }
 
   /** Exponential backoff from the reconciler interval, capped at an hour. */

@@ -13,6 +13,15 @@ import java.util.UUID;
 
 /** SQL for refunds. Methods take a {@link SqlClient} so they work in or out of a transaction. */
 public final class RefundRepository {
+  private static final String RESERVED_FOR_ORDER =
+      """
+      SELECT coalesce(sum(amount_value) FILTER (WHERE status = 'SUCCEEDED'), 0) AS succeeded,
+             coalesce(sum(amount_value) FILTER (WHERE status IN ('PENDING', 'UNKNOWN')), 0)
+               AS in_flight
+        FROM refunds
+       WHERE origin_store_id = #{storeId} AND order_id = #{orderId}
+      """;
+
   private static final String INSERT_REFUND =
       """
       INSERT INTO refunds (refund_id, requesting_client_id, requesting_store_id, origin_store_id,
@@ -81,6 +90,24 @@ public final class RefundRepository {
        WHERE requesting_store_id = #{storeId} AND currency = #{currency}
          AND status <> 'FAILED' AND created_at >= #{from} AND created_at < #{to}
       """;
+
+  /** What the broker has refunded (or may have) against one order. */
+  public record Reserved(long succeeded, long inFlight) {
+    public long total() {
+      return succeeded + inFlight;
+    }
+  }
+
+  /** Sums of succeeded and in-flight (pending or unknown) refunds of the order. */
+  public Future<Reserved> reserved(SqlClient sql, String storeId, String orderId) {
+    return SqlTemplate.forQuery(sql, RESERVED_FOR_ORDER)
+        .execute(Map.of("storeId", storeId, "orderId", orderId))
+        .map(
+            rows -> {
+              var row = rows.iterator().next();
+              return new Reserved(row.getLong("succeeded"), row.getLong("in_flight"));
+            });
+  }
 
   /** Recent upstream refund calls on one payment (for Vipps's per-payment limit). */
   public record RecentCalls(long calls, Instant oldest) {}

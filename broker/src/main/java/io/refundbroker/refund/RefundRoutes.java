@@ -1,8 +1,8 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.auth.Caller;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.http.Callers;
 import io.refundbroker.http.Responses;
 import io.refundbroker.money.Money;
 import io.vertx.core.json.JsonArray;
@@ -36,7 +36,7 @@ public final class RefundRoutes {
             body.getString("reason"),
             body.getString("originStoreId"));
     refunds
-        .request(Caller.of(ctx), key, refund)
+        .request(Callers.of(ctx), key, refund)
         .onSuccess(reply -> answer(ctx, reply))
         .onFailure(ctx::fail);
   }
@@ -47,11 +47,11 @@ public final class RefundRoutes {
       ctx.response().putHeader("Idempotent-Replayed", "true");
     }
     if (refund.status() == RefundStatus.FAILED) {
-      ctx.fail(RefundReplies.problem(refund));
+      ctx.fail(RefundTransitions.problem(refund));
       return;
     }
     ctx.response().putHeader("Location", "/v1/refunds/" + refund.refundId());
-    Responses.json(ctx, RefundReplies.status(refund), refund.toJson());
+    Responses.json(ctx, RefundTransitions.status(refund), refund.toJson());
   }
 
   private void getRefund(RoutingContext ctx) {
@@ -64,7 +64,7 @@ public final class RefundRoutes {
       return;
     }
     refunds
-        .get(Caller.of(ctx), refundId)
+        .get(Callers.of(ctx), refundId)
         .onSuccess(refund -> Responses.ok(ctx, refund.toJson()))
         .onFailure(ctx::fail);
   }
@@ -72,7 +72,7 @@ public final class RefundRoutes {
   private void listRefunds(RoutingContext ctx) {
     String orderId = Api.validated(ctx).getQuery().get("orderId").getString();
     refunds
-        .list(Caller.of(ctx), orderId)
+        .list(Callers.of(ctx), orderId)
         .onSuccess(
             list -> {
               JsonArray items = new JsonArray();

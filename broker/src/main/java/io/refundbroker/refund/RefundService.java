@@ -1,21 +1,19 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.CanonicalJson;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.auth.Principal;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.db.SqlErrors;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.Order;
 import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
-import io.refundbroker.order.OrderService;
 import io.refundbroker.order.PaymentLookup;
 import io.refundbroker.order.ResolvedOrder;
 import io.refundbroker.store.RefundLimits;
@@ -25,7 +23,6 @@ import io.refundbroker.vipps.RefundCall;
 import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class RefundService {
   private static final Logger LOG = LoggerFactory.getLogger(RefundService.class);
   static final String OPERATION = "refund";
-  private static final String IDEMPOTENCY_PKEY = "idempotency_records_pkey";
 
   private final Pool pool;
   private final StoreRepository stores;
@@ -151,16 +147,31 @@ public final class RefundService {
             existing ->
                 existing != null
                     ? replay(existing, fingerprint)
-                    : prepare(principal, request)
-                        .compose(
-                            prepared ->
-                                writeAhead(caller, idempotencyKey, fingerprint, request, prepared)
-                                    .compose(
-                                        refund ->
-                                            callVipps(caller, refund, prepared.credentials())))
-                        .map(refund -> new Reply(refund, false))
-                        .recover(
-                            failure -> raced(failure, principal, idempotencyKey, fingerprint)));
+                    : first(caller, idempotencyKey, fingerprint, request));
+  }
+
+  /**
+   * The first request with this key: prepared, written ahead, sent to Vipps. A concurrent request
+   * that claimed the same key first is answered as a replay.
+   */
+  private Future<Reply> first(
+      Caller caller, String idempotencyKey, byte[] fingerprint, RefundRequest request) {
+    Principal principal = caller.principal();
+    return prepare(principal, request)
+        .compose(
+            prepared -> writeAheadAndCall(caller, idempotencyKey, fingerprint, request, prepared))
+        .map(refund -> new Reply(refund, false))
+        .recover(failure -> raced(failure, principal, idempotencyKey, fingerprint));
+  }
+
+  private Future<Refund> writeAheadAndCall(
+      Caller caller,
+      String idempotencyKey,
+      byte[] fingerprint,
+      RefundRequest request,
+      Prepared prepared) {
+    return writeAhead(caller, idempotencyKey, fingerprint, request, prepared)
+        .compose(refund -> callVipps(caller, refund, prepared.credentials()));
   }
 
   /**
@@ -212,9 +223,7 @@ public final class RefundService {
   /** A concurrent request claimed the same key first: answer as a replay would. */
   private Future<Reply> raced(
       Throwable failure, Principal principal, String idempotencyKey, byte[] fingerprint) {
-    if (failure instanceof PgException pg
-        && SqlErrors.UNIQUE_VIOLATION.equals(pg.getSqlState())
-        && IDEMPOTENCY_PKEY.equals(pg.getConstraint())) {
+    if (failure instanceof IdempotencyRepository.KeyTaken) {
       return idempotency
           .find(pool, principal.clientId(), idempotencyKey)
           .compose(existing -> replay(existing, fingerprint));
@@ -226,11 +235,13 @@ public final class RefundService {
     return stores
         .find(pool, principal.storeId())
         .compose(requesting -> open(requesting, Side.REQUESTING))
-        .compose(
-            requesting ->
-                resolver
-                    .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
-                    .compose(resolved -> gather(principal, requesting, resolved, request)));
+        .compose(requesting -> resolve(principal, requesting, request));
+  }
+
+  private Future<Prepared> resolve(Principal principal, Store requesting, RefundRequest request) {
+    return resolver
+        .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
+        .compose(resolved -> gather(principal, requesting, resolved, request));
   }
 
   /** With both stores known: the caller's per-refund limit, the origin's keys and order. */
@@ -287,7 +298,20 @@ public final class RefundService {
     String orderId = prepared.resolved().orderId();
     Instant now = clock.instant();
     UUID refundId = UUID.randomUUID();
-    return pool.withTransaction(
+    Refund pending =
+        Refund.pending(
+            refundId,
+            caller.principal(),
+            idempotencyKey,
+            origin,
+            orderId,
+            request.amount(),
+            request.reason(),
+            prepared.credentials().version(),
+            now,
+            now.plus(callBudget));
+    return Transactions.run(
+        pool,
         tx ->
             ensureOrder(tx, prepared)
                 .compose(v -> checkNoneFrozen(tx, prepared.requesting(), origin))
@@ -305,62 +329,10 @@ public final class RefundService {
                             fingerprint,
                             refundId.toString(),
                             now))
-                .compose(
-                    v ->
-                        refunds.insert(
-                            tx,
-                            pending(caller, idempotencyKey, request, prepared, refundId, now),
-                            caller.requestId(),
-                            now))
+                .compose(v -> refunds.insert(tx, pending, caller.requestId(), now))
                 .compose(
                     refund ->
-                        audit
-                            .append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                new AuditEvent(
-                                    "refund.requested",
-                                    "refund",
-                                    refund.refundId().toString(),
-                                    refund.chainId(),
-                                    "PENDING",
-                                    refund.auditDetails().put("reason", refund.reason())))
-                            .map(event -> refund)));
-  }
-
-  private Refund pending(
-      Caller caller,
-      String idempotencyKey,
-      RefundRequest request,
-      Prepared prepared,
-      UUID refundId,
-      Instant now) {
-    Store origin = prepared.resolved().origin();
-    return new Refund(
-        refundId,
-        caller.principal().clientId(),
-        caller.principal().storeId(),
-        origin.storeId(),
-        prepared.resolved().orderId(),
-        caller.principal().chainId(),
-        origin.msn(),
-        origin.api(),
-        request.amount(),
-        request.reason(),
-        RefundStatus.PENDING,
-        refundId.toString(),
-        idempotencyKey,
-        null,
-        null,
-        prepared.credentials().version(),
-        null,
-        1,
-        now.plus(callBudget),
-        now,
-        now,
-        now,
-        null);
+                        audit.record(tx, caller, RefundTransitions.requested(refund), refund)));
   }
 
   private Future<Void> ensureOrder(SqlConnection tx, Prepared prepared) {
@@ -406,35 +378,43 @@ public final class RefundService {
                   + order.amount().currency()
                   + "."));
     }
-    if (order.capturedAt() != null
-        && order.capturedAt().plus(OrderService.REFUND_WINDOW).isBefore(now)) {
+    if (Refundable.windowPassed(order.capturedAt(), now)) {
       return Future.failedFuture(
           ProblemException.unprocessable(
               "REFUND_WINDOW_PASSED",
               "The payment is more than 365 days old; Vipps no longer accepts refunds for it."));
     }
-    return orders
+    return refunds
         .reserved(tx, order.storeId(), order.orderId())
-        .compose(
-            reserved -> {
-              long refundable = order.amount().value() - reserved.total();
-              if (amount.value() > refundable) {
-                return Future.failedFuture(
-                    ProblemException.unprocessable(
-                            "REFUND_EXCEEDS_REFUNDABLE",
-                            "At most "
-                                + new Money(Math.max(0, refundable), amount.currency())
-                                + " of this order can still be refunded (captured "
-                                + order.amount()
-                                + ", refunded or in progress "
-                                + new Money(reserved.total(), amount.currency())
-                                + ").")
-                        .with(
-                            "refundable",
-                            new Money(Math.max(0, refundable), amount.currency()).toJson()));
-              }
-              return Future.succeededFuture();
-            });
+        .compose(reserved -> checkRefundable(order, amount, reserved));
+  }
+
+  /**
+   * The write path's refundable: the order's captured amount minus what the broker itself has
+   * refunded or has in flight (see {@link Refundable} for why not Vipps's figures).
+   */
+  private static Future<Void> checkRefundable(
+      Order order, Money amount, RefundRepository.Reserved reserved) {
+    String currency = amount.currency();
+    Money refundable =
+        Refundable.left(
+            order.amount(),
+            new Money(reserved.succeeded(), currency),
+            new Money(reserved.inFlight(), currency));
+    if (amount.value() <= refundable.value()) {
+      return Future.succeededFuture();
+    }
+    return Future.failedFuture(
+        ProblemException.unprocessable(
+                "REFUND_EXCEEDS_REFUNDABLE",
+                "At most "
+                    + refundable
+                    + " of this order can still be refunded (captured "
+                    + order.amount()
+                    + ", refunded or in progress "
+                    + new Money(reserved.total(), currency)
+                    + ").")
+            .with("refundable", refundable.toJson()));
   }
 
   /** Vipps allows a few refund calls per payment per minute; refuse early instead of a 429. */

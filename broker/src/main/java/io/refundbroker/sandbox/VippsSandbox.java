@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Everything is in memory; a restart forgets it.
+ *
+ * <p>Thread-safety: requests arrive on the sandbox server's event loop while tests read and set
+ * faults from their own threads; the recorded requests, the faults and the idle waiters are each
+ * guarded by its own monitor ({@code synchronized} on the collection).
  */
 public final class VippsSandbox {
   private static final Logger LOG = LoggerFactory.getLogger(VippsSandbox.class);

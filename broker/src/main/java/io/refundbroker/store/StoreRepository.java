@@ -1,5 +1,7 @@
 package io.refundbroker.store;
 
+import io.refundbroker.db.SqlErrors;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -48,17 +50,29 @@ public final class StoreRepository {
       """
           .formatted(STORE_COLUMNS);
 
+  /** The constraints of {@code stores} a caller can break. */
+  private static final Map<String, ProblemException> CONSTRAINTS =
+      Map.of(
+          "stores_pkey",
+          ProblemException.conflict("STORE_EXISTS", "A store with this storeId already exists."),
+          "stores_msn_key",
+          ProblemException.conflict(
+              "MSN_IN_USE",
+              "Another store already uses this Merchant-Serial-Number; each MSN belongs to one"
+                  + " store."));
+
   /** Creates the chain if it does not exist yet. */
   public Future<Void> ensureChain(SqlClient sql, String chainId) {
     return SqlTemplate.forUpdate(sql, ENSURE_CHAIN).execute(Map.of("chainId", chainId)).mapEmpty();
   }
 
-  /** Inserts a store; fails with a PgException on a duplicate id or MSN. */
+  /** Inserts a store; fails with 409 {@code STORE_EXISTS} or {@code MSN_IN_USE}. */
   public Future<Store> insert(SqlClient sql, Store store) {
     return SqlTemplate.forQuery(sql, INSERT_STORE)
         .mapTo(Store::fromRow)
         .execute(parameters(store))
-        .map(rows -> rows.iterator().next());
+        .map(rows -> rows.iterator().next())
+        .recover(failure -> SqlErrors.translate(failure, CONSTRAINTS));
   }
 
   /** The store, or null. */
@@ -104,7 +118,8 @@ public final class StoreRepository {
     return SqlTemplate.forQuery(sql, UPDATE_STORE)
         .mapTo(Store::fromRow)
         .execute(parameters(store))
-        .map(rows -> rows.iterator().next());
+        .map(rows -> rows.iterator().next())
+        .recover(failure -> SqlErrors.translate(failure, CONSTRAINTS));
   }
 
   private static Future<Store> findOne(SqlClient sql, String query, String storeId) {

@@ -1,12 +1,12 @@
 package io.refundbroker.store;
 
-import io.refundbroker.auth.Caller;
 import io.refundbroker.http.Api;
+import io.refundbroker.http.Callers;
+import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatedRequest;
 
 /** Admin endpoints for stores. */
@@ -27,14 +27,13 @@ public final class StoreRoutes {
   private void createStore(RoutingContext ctx) {
     JsonObject body = Api.validated(ctx).getBody().getJsonObject();
     stores
-        .create(Caller.of(ctx), body)
+        .create(Callers.of(ctx), body)
         .onSuccess(store -> Responses.created(ctx, location(store), store.toJson()))
         .onFailure(ctx::fail);
   }
 
   private void listStores(RoutingContext ctx) {
-    RequestParameter chain = Api.validated(ctx).getQuery().get("chainId");
-    String chainId = chain == null || chain.isNull() ? null : chain.getString();
+    String chainId = Query.string(Api.validated(ctx), "chainId");
     stores
         .list(chainId)
         .onSuccess(
@@ -56,7 +55,7 @@ public final class StoreRoutes {
   private void updateStore(RoutingContext ctx) {
     ValidatedRequest request = Api.validated(ctx);
     stores
-        .update(Caller.of(ctx), storeId(request), request.getBody().getJsonObject())
+        .update(Callers.of(ctx), storeId(request), request.getBody().getJsonObject())
         .onSuccess(store -> Responses.ok(ctx, store.toJson()))
         .onFailure(ctx::fail);
   }

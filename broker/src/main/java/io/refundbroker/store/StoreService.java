@@ -2,13 +2,15 @@ package io.refundbroker.store;
 
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLog;
-import io.refundbroker.auth.Caller;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Caller;
+import io.refundbroker.db.Transactions;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.List;
 import java.util.Objects;
 
@@ -43,25 +45,18 @@ public final class StoreService {
             false,
             null,
             null);
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             stores
                 .ensureChain(tx, draft.chainId())
                 .compose(v -> stores.insert(tx, draft))
-                .compose(
-                    store ->
-                        audit
-                            .append(
-                                tx,
-                                caller.actor(),
-                                caller.requestId(),
-                                AuditEvent.success(
-                                    "store.created",
-                                    "store",
-                                    store.storeId(),
-                                    store.chainId(),
-                                    settings(store)))
-                            .map(event -> store)));
+                .compose(store -> audit.record(tx, caller, created(store), store)));
+  }
+
+  private static AuditEvent created(Store store) {
+    return AuditEvent.success(
+        "store.created", "store", store.storeId(), store.chainId(), settings(store));
   }
 
   /** The store; fails with 404 {@code STORE_NOT_FOUND}. */
@@ -85,35 +80,36 @@ public final class StoreService {
    * @return the updated store; fails with 404 {@code STORE_NOT_FOUND}
    */
   public Future<Store> update(Caller caller, String storeId, JsonObject patch) {
-    return pool.withTransaction(
+    return Transactions.run(
+        pool,
         tx ->
             stores
                 .findForUpdate(tx, storeId)
                 .compose(store -> found(store, storeId))
-                .compose(
-                    before -> {
-                      Store after = applyPatch(before, patch);
-                      JsonObject changes = changes(before, after);
-                      if (changes.isEmpty()) {
-                        return Future.succeededFuture(before);
-                      }
-                      return stores
-                          .update(tx, after)
-                          .compose(
-                              updated ->
-                                  audit
-                                      .append(
-                                          tx,
-                                          caller.actor(),
-                                          caller.requestId(),
-                                          AuditEvent.success(
-                                              action(changes),
-                                              "store",
-                                              storeId,
-                                              updated.chainId(),
-                                              new JsonObject().put("changes", changes)))
-                                      .map(event -> updated));
-                    }));
+                .compose(before -> patch(tx, caller, before, patch)));
+  }
+
+  /** Writes and audits what the patch changes; a patch that changes nothing writes nothing. */
+  private Future<Store> patch(SqlConnection tx, Caller caller, Store before, JsonObject patch) {
+    Store after = applyPatch(before, patch);
+    JsonObject changes = changes(before, after);
+    if (changes.isEmpty()) {
+      return Future.succeededFuture(before);
+    }
+    return stores
+        .update(tx, after)
+        .compose(
+            updated ->
+                audit.record(
+                    tx,
+                    caller,
+                    AuditEvent.success(
+                        action(changes),
+                        "store",
+                        updated.storeId(),
+                        updated.chainId(),
+                        new JsonObject().put("changes", changes)),
+                    updated));
   }
 
   private static Future<Store> found(Store store, String storeId) {

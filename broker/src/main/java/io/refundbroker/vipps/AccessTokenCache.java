@@ -1,5 +1,6 @@
 package io.refundbroker.vipps;
 
+import io.refundbroker.async.CallerContext;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.salesunit.VippsKeys;
 import io.vertx.core.Future;

@@ -1,5 +1,6 @@
 package io.refundbroker.vipps;
 
+import io.refundbroker.async.CallerContext;
 import io.refundbroker.salesunit.VippsApi;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -3,6 +3,7 @@ package io.refundbroker.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.refundbroker.caller.Actor;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.TestBroker;
 import io.vertx.core.json.JsonObject;

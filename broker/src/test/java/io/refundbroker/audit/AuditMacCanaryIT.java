@@ -2,6 +2,7 @@ package io.refundbroker.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.caller.Actor;
 import io.refundbroker.credential.local.LocalCredentialBackend;
 import io.refundbroker.db.Database;
 import io.refundbroker.testing.AuditLinks;

@@ -6,6 +6,7 @@ import io.refundbroker.audit.Tampering.Kind;
 import io.refundbroker.audit.Tampering.Tampered;
 import io.refundbroker.audit.TrailGenerator.Trail;
 import io.refundbroker.audit.signing.Ed25519KeyPair;
+import io.refundbroker.caller.Actor;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayList;

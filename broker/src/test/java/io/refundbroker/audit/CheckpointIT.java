@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.refundbroker.audit.signing.LocalKeyFileSigner;
+import io.refundbroker.caller.Actor;
 import io.refundbroker.db.Database;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;

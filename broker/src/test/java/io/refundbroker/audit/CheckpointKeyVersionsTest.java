@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.refundbroker.audit.TrailGenerator.Trail;
+import io.refundbroker.audit.signing.CheckpointKey;
 import io.refundbroker.audit.signing.Ed25519KeyPair;
 import io.refundbroker.audit.signing.Ed25519PublicKey;
 import io.vertx.core.json.JsonArray;

@@ -3,6 +3,7 @@ package io.refundbroker.audit;
 import static io.refundbroker.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.caller.Actor;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;

@@ -2,6 +2,7 @@ package io.refundbroker.audit;
 
 import io.refundbroker.audit.TrailGenerator.Trail;
 import io.refundbroker.audit.signing.Ed25519KeyPair;
+import io.refundbroker.caller.Actor;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;

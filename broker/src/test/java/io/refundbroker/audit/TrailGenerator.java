@@ -1,6 +1,7 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.audit.signing.Ed25519KeyPair;
+import io.refundbroker.caller.Actor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;

@@ -3,17 +3,29 @@ package io.refundbroker.credential;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.testing.MutableClock;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.Checkpoint;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The cache's TTL, fail-closed rule, shared misses and invalidation, on a fake backend. */
+/**
+ * The cache's TTL, fail-closed rule, shared misses and invalidation, on a fake backend; and that a
+ * shared read comes back on each caller's own Vert.x context.
+ */
+@ExtendWith(VertxExtension.class)
 class CredentialCacheTest {
   private final MutableClock clock = MutableClock.now();
   private final FakeBackend backend = new FakeBackend();
@@ -52,6 +64,46 @@ class CredentialCacheTest {
         .as("the read started before the invalidation was not cached")
         .isEqualTo(2);
     assertThat(backend.reads).isEqualTo(2);
+  }
+
+  /**
+   * Two callers on two contexts share one backend read that completes on a third thread: each
+   * caller's continuation still runs on its own context (a verticle's state stays on its event
+   * loop).
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.SECONDS)
+  void aSharedReadCompletesOnEachCallersOwnContext(Vertx vertx, VertxTestContext test) {
+    Promise<StoreCredentials> slow = Promise.promise();
+    backend.pending.add(slow);
+    Context first = vertx.getOrCreateContext();
+    Context second = vertx.getOrCreateContext();
+    Checkpoint answered = test.checkpoint(2);
+    first.runOnContext(
+        asked -> {
+          askOn(first, test, answered);
+          second.runOnContext(
+              alsoAsked -> {
+                askOn(second, test, answered);
+                // the backend answers on a worker thread, neither caller's context
+                vertx.executeBlocking(() -> slow.tryComplete(credentials(7)));
+              });
+        });
+  }
+
+  private void askOn(Context context, VertxTestContext test, Checkpoint answered) {
+    cache
+        .current("1234")
+        .onComplete(
+            test.succeeding(
+                keys ->
+                    test.verify(
+                        () -> {
+                          assertThat(keys.version()).isEqualTo(7);
+                          assertThat(Vertx.currentContext()).isSameAs(context);
+                          assertThat(backend.reads).isEqualTo(1);
+                          answered.flag();
+                        })));
   }
 
   private static StoreCredentials credentials(int version) {

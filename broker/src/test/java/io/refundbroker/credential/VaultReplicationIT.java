@@ -3,7 +3,7 @@ package io.refundbroker.credential;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;

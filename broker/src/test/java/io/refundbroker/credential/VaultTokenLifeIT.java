@@ -4,7 +4,7 @@ import static io.refundbroker.testing.ProblemAssert.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.refundbroker.config.Secret;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.sandbox.SandboxStore;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.HttpResult;

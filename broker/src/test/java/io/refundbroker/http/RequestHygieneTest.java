@@ -2,6 +2,7 @@ package io.refundbroker.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.refundbroker.error.ProblemException;
 import org.junit.jupiter.api.Test;
 
 class RequestHygieneTest {

@@ -2,9 +2,9 @@ package io.refundbroker.order;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.refundbroker.auth.Principal;
-import io.refundbroker.auth.Role;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.caller.Principal;
+import io.refundbroker.caller.Role;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.store.Store;
 import io.refundbroker.testing.MutableClock;

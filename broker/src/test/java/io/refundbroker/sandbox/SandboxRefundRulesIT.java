@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.VippsReadProblems;
 import io.refundbroker.salesunit.VippsApi;

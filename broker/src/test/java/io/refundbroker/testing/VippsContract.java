@@ -82,7 +82,11 @@ public final class VippsContract {
 
   /** Loads the specs found by {@link #specsDir()}, if any. */
   public static Optional<VippsContract> load() {
-    return specsDir().map(VippsContract::new);
+    Optional<Path> dir = specsDir();
+    if (dir.isEmpty()) {
+      Specs.missing(missingMessage());
+    }
+    return dir.map(VippsContract::new);
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.refundbroker.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +32,7 @@ class VippsContractTest {
 
   @Test
   void theRemoteRefIsStubbedInMemoryAndTheSpecFileIsUntouched() throws Exception {
-    assumeTrue(VippsContract.specsDir().isPresent(), VippsContract.missingMessage());
+    Specs.assumePresent(VippsContract.specsDir().isPresent(), VippsContract.missingMessage());
     Path spec = VippsContract.specsDir().orElseThrow().resolve("epayment-v1.yaml");
     String before = sha256(spec);
     assertThat(Files.readString(spec)).contains("raw.githubusercontent.com");

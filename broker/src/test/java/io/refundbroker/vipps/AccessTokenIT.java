@@ -7,7 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.credential.VippsKeyProblems;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.salesunit.VippsApi;

@@ -1,7 +1,6 @@
 package io.refundbroker.vipps;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.refundbroker.credential.StoreCredentials;
@@ -10,6 +9,7 @@ import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.RecordedRequest;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
+import io.refundbroker.testing.Specs;
 import io.refundbroker.testing.TestSandbox;
 import io.refundbroker.testing.VippsContract;
 import io.vertx.core.MultiMap;
@@ -36,7 +36,7 @@ class VippsContractIT {
 
   @BeforeAll
   static void start() {
-    assumeTrue(TestSandbox.contractChecked(), VippsContract.missingMessage());
+    Specs.assumePresent(TestSandbox.contractChecked(), VippsContract.missingMessage());
     sandbox = TestSandbox.start();
     client =
         new VippsClient(

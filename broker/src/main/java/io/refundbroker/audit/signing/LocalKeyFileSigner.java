@@ -1,8 +1,5 @@
 package io.refundbroker.audit.signing;
 
-import io.refundbroker.audit.CheckpointKey;
-import io.refundbroker.audit.CheckpointSignature;
-import io.refundbroker.audit.CheckpointSigner;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import java.io.IOException;

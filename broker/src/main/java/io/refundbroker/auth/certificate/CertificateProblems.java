@@ -1,6 +1,6 @@
 package io.refundbroker.auth.certificate;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 
 /** The 400 problems of a certificate signing request, in one place so the codes stay stable. */
 public final class CertificateProblems {

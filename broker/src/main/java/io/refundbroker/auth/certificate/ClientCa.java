@@ -1,7 +1,9 @@
 package io.refundbroker.auth.certificate;
 
+import io.refundbroker.async.CallerContext;
 import io.refundbroker.credential.BrokerSecrets;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.WorkerExecutor;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,7 +15,10 @@ import org.slf4j.LoggerFactory;
  * there on first use) once per process. A failed load (the credential backend unreachable) is not
  * remembered: the next {@link #get()} tries again.
  *
- * <p>Thread-safe: the one load in progress or done is held in an {@link AtomicReference}.
+ * <p>Thread-safe: the one load in progress or done is held in an {@link AtomicReference}; only the
+ * caller that wins its compare-and-set starts a load (so the CA is never created twice by racing
+ * first uses), and every caller gets the shared load back through {@link CallerContext#completeOn},
+ * on its own context.
  */
 public final class ClientCa {
   private static final Logger LOG = LoggerFactory.getLogger(ClientCa.class);
@@ -39,15 +44,17 @@ public final class ClientCa {
    *     used, or {@link IllegalStateException} when the stored secret is not a CA
    */
   public Future<CertificateAuthority> get() {
-    Future<CertificateAuthority> current = loaded.get();
-    if (current != null && !current.failed()) {
-      return current;
+    while (true) {
+      Future<CertificateAuthority> current = loaded.get();
+      if (current != null && !current.failed()) {
+        return CallerContext.completeOn(current);
+      }
+      Promise<CertificateAuthority> next = Promise.promise();
+      if (loaded.compareAndSet(current, next.future())) {
+        load().onComplete(next);
+        return CallerContext.completeOn(next.future());
+      }
     }
-    Future<CertificateAuthority> next = load();
-    if (loaded.compareAndSet(current, next)) {
-      return next;
-    }
-    return loaded.get();
   }
 
   private Future<CertificateAuthority> load() {

@@ -9,7 +9,7 @@ import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
 import io.refundbroker.credential.StoreCredentials;
 import io.refundbroker.db.SqlErrors;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -154,7 +154,7 @@ public final class LocalCredentialBackend implements CredentialBackend {
         .execute(p)
         .recover(
             failure ->
-                SqlErrors.is(failure, SqlErrors.UNIQUE_VIOLATION)
+                SqlErrors.isUniqueViolation(failure, null)
                     ? Future.failedFuture(CredentialProblems.conflict(msn))
                     : Future.failedFuture(failure))
         .compose(
@@ -223,20 +223,25 @@ public final class LocalCredentialBackend implements CredentialBackend {
             found ->
                 found.isPresent()
                     ? Future.succeededFuture(found.get())
-                    : create
-                        .get()
-                        .compose(value -> insertSecret(checked, value))
-                        // whoever inserted first wins; read back what is stored
-                        .compose(inserted -> findSecret(checked))
-                        .compose(
-                            stored ->
-                                stored
-                                    .map(Future::succeededFuture)
-                                    .orElseGet(
-                                        () ->
-                                            Future.failedFuture(
-                                                CredentialProblems.unavailable(
-                                                    "a broker secret could not be stored")))));
+                    : insertFirst(checked, create));
+  }
+
+  /** Inserts the secret; whoever inserted first wins, and what is stored is read back. */
+  private Future<Map<String, String>> insertFirst(
+      String name, Supplier<Future<Map<String, String>>> create) {
+    return create
+        .get()
+        .compose(value -> insertSecret(name, value))
+        .compose(inserted -> findSecret(name))
+        .compose(
+            stored ->
+                stored
+                    .map(Future::succeededFuture)
+                    .orElseGet(
+                        () ->
+                            Future.failedFuture(
+                                CredentialProblems.unavailable(
+                                    "a broker secret could not be stored"))));
   }
 
   private Future<Optional<Map<String, String>>> findSecret(String name) {

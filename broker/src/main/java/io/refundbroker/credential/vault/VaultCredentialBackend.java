@@ -4,6 +4,7 @@ import io.github.jopenlibs.vault.api.WriteOptions;
 import io.github.jopenlibs.vault.json.JsonObject;
 import io.github.jopenlibs.vault.json.JsonValue;
 import io.github.jopenlibs.vault.response.LogicalResponse;
+import io.refundbroker.audit.signing.CheckpointSigner;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.config.Secret;
 import io.refundbroker.credential.CredentialBackend;
@@ -13,7 +14,7 @@ import io.refundbroker.credential.CredentialVersion;
 import io.refundbroker.credential.KeySet;
 import io.refundbroker.credential.RotationInfo;
 import io.refundbroker.credential.StoreCredentials;
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
@@ -56,6 +57,11 @@ public final class VaultCredentialBackend implements CredentialBackend {
   }
 
   /** A checkpoint signer on the same session ({@code VAULT_TRANSIT_MOUNT}/{@code _KEY}). */
+  @Override
+  public Optional<CheckpointSigner> checkpointSigner() {
+    return Optional.of(transitSigner());
+  }
+
   public VaultTransitSigner transitSigner() {
     return new VaultTransitSigner(session, config.transitMount(), config.transitKey());
   }
@@ -132,15 +138,21 @@ public final class VaultCredentialBackend implements CredentialBackend {
             found ->
                 found.isPresent()
                     ? Future.succeededFuture(found.get())
-                    : create
-                        .get()
-                        .compose(value -> createSecret(checked, value))
-                        // another instance created it first (check-and-set 0 failed, or the
-                        // policy, which grants no "update" here, refused the write): read theirs
-                        .recover(
-                            failure ->
-                                readSecret(checked).compose(raced -> theirs(raced, failure))))
+                    : createFirst(checked, create))
         .recover(failure -> Future.failedFuture(problem(failure, "-", null)));
+  }
+
+  /**
+   * Creates the secret with check-and-set 0; when another instance created it first (the
+   * check-and-set failed, or the policy, which grants no "update" here, refused the write), reads
+   * theirs.
+   */
+  private Future<Map<String, String>> createFirst(
+      String name, Supplier<Future<Map<String, String>>> create) {
+    return create
+        .get()
+        .compose(value -> createSecret(name, value))
+        .recover(failure -> readSecret(name).compose(raced -> theirs(raced, failure)));
   }
 
   private static Future<Map<String, String>> theirs(

@@ -229,24 +229,29 @@ public final class VaultSession {
         .compose(
             c ->
                 run(method, path, c, call)
-                    .recover(
-                        failure -> {
-                          if (!(failure instanceof VaultFailure f)
-                              || f.kind() != VaultFailure.Kind.INVALID_TOKEN) {
-                            return Future.failedFuture(failure);
-                          }
-                          if (canLogin()) {
-                            LOG.atInfo()
-                                .setMessage("Vault rejected the token; logging in again")
-                                .addKeyValue("path", path)
-                                .log();
-                            return relogin(c).compose(fresh -> run(method, path, fresh, call));
-                          }
-                          refusedToken(c, "Vault refused it (403 invalid token) on " + path);
-                          return tokenFile.isEmpty()
-                              ? Future.failedFuture(failure)
-                              : current().compose(fresh -> run(method, path, fresh, call));
-                        }));
+                    .recover(failure -> afterRefusal(failure, c, method, path, call)));
+  }
+
+  /**
+   * A call Vault refused with 403 invalid token: logged in again and sent once more (AppRole), or
+   * sent once more with the token file's newer token; any other failure stays as it is.
+   */
+  private <T> Future<T> afterRefusal(
+      Throwable failure, Clients c, String method, String path, VaultCall<T> call) {
+    if (!(failure instanceof VaultFailure f) || f.kind() != VaultFailure.Kind.INVALID_TOKEN) {
+      return Future.failedFuture(failure);
+    }
+    if (canLogin()) {
+      LOG.atInfo()
+          .setMessage("Vault rejected the token; logging in again")
+          .addKeyValue("path", path)
+          .log();
+      return relogin(c).compose(fresh -> run(method, path, fresh, call));
+    }
+    refusedToken(c, "Vault refused it (403 invalid token) on " + path);
+    return tokenFile.isEmpty()
+        ? Future.failedFuture(failure)
+        : current().compose(fresh -> run(method, path, fresh, call));
   }
 
   /**

@@ -3,12 +3,11 @@ package io.refundbroker.audit.signing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.refundbroker.audit.CheckpointKey;
-import io.refundbroker.audit.CheckpointSignature;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.Pem;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,25 +15,20 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The key file signer; {@link VertxExtension} gives each test a Vert.x and closes it after. */
+@ExtendWith(VertxExtension.class)
 class LocalKeyFileSignerTest {
   @TempDir Path dir;
-  private Vertx vertx;
   private WorkerExecutor worker;
 
   @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
+  void start(Vertx vertx) {
     worker = vertx.createSharedWorkerExecutor("test-signing", 1);
-  }
-
-  @AfterEach
-  void stop() {
-    Await.result(vertx.close());
   }
 
   @Test

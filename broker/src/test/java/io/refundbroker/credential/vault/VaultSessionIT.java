@@ -2,7 +2,7 @@ package io.refundbroker.credential.vault;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.refundbroker.audit.CheckpointSignature;
+import io.refundbroker.audit.signing.CheckpointSignature;
 import io.refundbroker.config.BrokerConfig;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.vault.VaultDouble;

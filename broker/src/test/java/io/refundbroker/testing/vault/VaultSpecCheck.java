@@ -1,5 +1,6 @@
 package io.refundbroker.testing.vault;
 
+import io.refundbroker.testing.Specs;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -275,6 +276,11 @@ public final class VaultSpecCheck {
     return values == null || values.isEmpty() ? null : values.get(0);
   }
 
+  /** Whether the Vault spec was found (see {@link io.refundbroker.testing.Specs}). */
+  public static boolean specPresent() {
+    return spec() != null;
+  }
+
   private static JsonObject spec() {
     if (cachedSpec != null) {
       return cachedSpec;
@@ -285,6 +291,7 @@ public final class VaultSpecCheck {
     }
     Path file = dir == null ? null : Path.of(dir, "vault", "openapi.json");
     if (file == null || !Files.isRegularFile(file)) {
+      Specs.missing("no vault/openapi.json under CONTRACTS_DIR or CONTRACTS_DIR_DEFAULT");
       LOG.warn(
           "Vault spec not found (CONTRACTS_DIR / CONTRACTS_DIR_DEFAULT → vault/openapi.json):"
               + " requests to the Vault double are NOT checked against it");

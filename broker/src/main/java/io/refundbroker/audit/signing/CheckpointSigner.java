@@ -1,4 +1,4 @@
-package io.refundbroker.audit;
+package io.refundbroker.audit.signing;
 
 import io.vertx.core.Future;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.refundbroker.audit;
+package io.refundbroker.caller;
 
 /**
  * Who caused an audited change: an API client (its id, role and, for store clients, store) or the

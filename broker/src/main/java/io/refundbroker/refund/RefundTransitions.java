@@ -1,15 +1,57 @@
 package io.refundbroker.refund;
 
-import io.refundbroker.http.ProblemException;
+import io.refundbroker.audit.AuditEvent;
+import io.refundbroker.error.ProblemException;
+import io.refundbroker.vipps.RefundOutcome;
 import io.refundbroker.vipps.RefundOutcome.RejectReason;
+import java.util.Locale;
 
 /**
- * How a refund is answered: 201 when it succeeded, 202 while its outcome is not known, a problem
- * with a stable code when Vipps refused it. A replay of the same idempotency key answers from the
- * refund's state at that time.
+ * The one home of a refund's transitions: what a Vipps outcome makes of a refund ({@link
+ * #statusFor}), what a change of state is called in the audit trail ({@link #event}) and how a
+ * refund in each state is answered ({@link #status}, {@link #problem}): 201 when it succeeded, 202
+ * while its outcome is not known, a problem with a stable code when Vipps refused it. A replay of
+ * the same idempotency key answers from the refund's state at that time. {@link RefundRecorder}
+ * applies the transitions under a lock; {@link RefundRoutes} answers with them.
  */
-final class RefundReplies {
-  private RefundReplies() {}
+final class RefundTransitions {
+  private RefundTransitions() {}
+
+  /**
+   * What an outcome makes of an unresolved refund: {@code APPLIED} → SUCCEEDED, {@code REJECTED} →
+   * FAILED, {@code UNKNOWN} → UNKNOWN (never guessed into FAILED).
+   */
+  static RefundStatus statusFor(RefundOutcome outcome) {
+    return switch (outcome.kind()) {
+      case APPLIED -> RefundStatus.SUCCEEDED;
+      case REJECTED -> RefundStatus.FAILED;
+      case UNKNOWN -> RefundStatus.UNKNOWN;
+    };
+  }
+
+  /** The audit event of a refund that has just reached its state through {@code outcome}. */
+  static AuditEvent event(Refund refund, RefundOutcome outcome) {
+    String action = "refund." + refund.status().name().toLowerCase(Locale.ROOT);
+    var details = refund.auditDetails().put("upstreamOutcome", outcome.detail());
+    return new AuditEvent(
+        action,
+        "refund",
+        refund.refundId().toString(),
+        refund.chainId(),
+        refund.status() == RefundStatus.FAILED ? "FAILED" : "SUCCESS",
+        details);
+  }
+
+  /** The audit event of a refund just written ahead ({@code PENDING}). */
+  static AuditEvent requested(Refund refund) {
+    return new AuditEvent(
+        "refund.requested",
+        "refund",
+        refund.refundId().toString(),
+        refund.chainId(),
+        "PENDING",
+        refund.auditDetails().put("reason", refund.reason()));
+  }
 
   /** The HTTP status a refund in this state is answered with. */
   static int status(Refund refund) {

@@ -1,6 +1,5 @@
-package io.refundbroker.audit;
+package io.refundbroker.audit.signing;
 
-import io.refundbroker.audit.signing.Ed25519PublicKey;
 import java.util.Objects;
 
 /**

@@ -1,5 +1,6 @@
-package io.refundbroker.http;
+package io.refundbroker.error;
 
+import io.refundbroker.http.FailureHandler;
 import io.vertx.core.json.JsonObject;
 
 /**
