@@ -1,12 +1,12 @@
 package io.refundbroker.refund.bench;
 
-import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditLinkRepository;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.audit.AuditMac;
 import io.refundbroker.audit.AuditSequencer;
 import io.refundbroker.audit.AuditSequencerVerticle;
+import io.refundbroker.caller.Actor;
 import io.refundbroker.config.DatabaseUrl;
 import io.refundbroker.db.Database;
 import io.refundbroker.db.Migrations;

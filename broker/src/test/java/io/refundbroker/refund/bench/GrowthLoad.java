@@ -1,10 +1,10 @@
 package io.refundbroker.refund.bench;
 
-import io.refundbroker.audit.Actor;
 import io.refundbroker.audit.AuditEntry;
 import io.refundbroker.audit.AuditEvent;
 import io.refundbroker.audit.AuditMac;
 import io.refundbroker.audit.ChainedEvent;
+import io.refundbroker.caller.Actor;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.StringReader;
