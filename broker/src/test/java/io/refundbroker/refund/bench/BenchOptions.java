@@ -26,6 +26,9 @@ import java.util.List;
  * @param directDuration closed-loop window when calling the sandbox directly
  * @param ceiling whether to measure the database's own ceiling for the write path first
  * @param ceilingWarmup warm-up of the ceiling driver before its window
+ * @param ceilingShapes how the ceiling driver sends the writes ({@code function}: as the broker
+ *     does; {@code statements}: one round trip per statement, as before V11), each measured in a
+ *     database of its own; the first is the ceiling the broker is compared with
  * @param instances broker instances of the scale-out stage (round-robin); below 2 skips it
  * @param scaleWarmup warm-up of the scale-out stage (the new instance's JIT)
  * @param growth also run the growth stage: preload history, then measure again
@@ -59,6 +62,7 @@ record BenchOptions(
     Duration directDuration,
     boolean ceiling,
     Duration ceilingWarmup,
+    List<DatabaseCeiling.Shape> ceilingShapes,
     int instances,
     Duration scaleWarmup,
     boolean growth,
@@ -90,6 +94,7 @@ record BenchOptions(
     Duration directDuration = Duration.ofSeconds(5);
     boolean ceiling = true;
     Duration ceilingWarmup = Duration.ofSeconds(20);
+    List<DatabaseCeiling.Shape> ceilingShapes = List.of(DatabaseCeiling.Shape.FUNCTION);
     int instances = 2;
     Duration scaleWarmup = Duration.ofSeconds(20);
     boolean growth = false;
@@ -158,6 +163,7 @@ record BenchOptions(
         case "--latency-requests" -> latencyRequests = Integer.parseInt(value);
         case "--direct-duration" -> directDuration = seconds(value);
         case "--ceiling-warmup" -> ceilingWarmup = seconds(value);
+        case "--ceiling-shapes" -> ceilingShapes = shapes(value);
         case "--instances" -> instances = Integer.parseInt(value);
         case "--scale-warmup" -> scaleWarmup = seconds(value);
         case "--growth-orders" -> growthOrders = Integer.parseInt(value);
@@ -198,6 +204,7 @@ record BenchOptions(
         directDuration,
         ceiling,
         ceilingWarmup,
+        ceilingShapes,
         instances,
         scaleWarmup,
         growth,
@@ -230,6 +237,16 @@ record BenchOptions(
     return List.copyOf(list);
   }
 
+  private static List<DatabaseCeiling.Shape> shapes(String value) {
+    List<DatabaseCeiling.Shape> list = new ArrayList<>();
+    for (String part : value.split(",")) {
+      if (!part.isBlank()) {
+        list.add(DatabaseCeiling.Shape.valueOf(part.trim().toUpperCase(java.util.Locale.ROOT)));
+      }
+    }
+    return List.copyOf(list);
+  }
+
   private static Duration seconds(String value) {
     String v = value.endsWith("s") ? value.substring(0, value.length() - 1) : value;
     return Duration.ofMillis((long) (Double.parseDouble(v) * 1000));
@@ -241,6 +258,7 @@ record BenchOptions(
         --refund-value 2500 --clients 32 --warmup 60s --duration 60s \
         --rates 250,500,1000,1500 (--rate 1000: one rate; --rates none) \
         --latency-requests 2000 --direct-duration 5s --no-ceiling --ceiling-warmup 20s \
+        --ceiling-shapes function (function,statements: both, in databases of their own) \
         --instances 2 (1: no scale-out stage) --scale-warmup 20s \
         --growth --growth-orders 1000000 --growth-events 5000000 --jfr \
         --synchronous-commit on|off --fsync on|off --no-pg-stats \

@@ -25,6 +25,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,6 +40,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -66,6 +68,19 @@ import java.util.function.Function;
  * <p>Not thread-safe: every refund runs on the load generator's one event loop.
  */
 final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
+  /**
+   * How the driver sends the write-ahead and the outcome: {@code FUNCTION} as the broker does now
+   * (one call of V11's functions each), {@code STATEMENTS} as the broker did before V11 (a
+   * transaction of one round trip per statement: BEGIN, frozen check, order lock, reserved sum,
+   * payment rate, idempotency claim, refund insert, audit append, COMMIT; then BEGIN, refund lock,
+   * outcome, key completion, audit append, COMMIT) — the same checks, to measure the two against
+   * each other in one run.
+   */
+  enum Shape {
+    FUNCTION,
+    STATEMENTS
+  }
+
   static final String DATABASE = "refund_ceiling";
   private static final String CHAIN = "ceiling-chain";
   private static final String REASON = "Returned goods";
@@ -81,6 +96,10 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
   private final long capacity;
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
   private final List<Step> lookups;
+  private final Shape shapeOfWrites;
+  private final String databaseName;
+  private final List<Step> statementWriteAhead;
+  private final List<Step> statementOutcome;
   private final IdempotencyRepository idempotency = new IdempotencyRepository();
   private final RefundRepository refunds = new RefundRepository();
   private String sequencerDeployment;
@@ -126,7 +145,14 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
   private interface Check extends BiFunction<Refund, RowSet<Row>, String> {}
 
   private DatabaseCeiling(
-      Vertx vertx, Database database, int stores, int orders, long refundValue, long capacity) {
+      Vertx vertx,
+      Database database,
+      Shape shape,
+      String databaseName,
+      int stores,
+      int orders,
+      long refundValue,
+      long capacity) {
     this.vertx = vertx;
     this.database = database;
     this.pool = database.pool();
@@ -136,6 +162,10 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
     this.refundValue = refundValue;
     this.capacity = capacity;
     this.lookups = lookups();
+    this.shapeOfWrites = shape;
+    this.databaseName = databaseName;
+    this.statementWriteAhead = statementsWriteAhead();
+    this.statementOutcome = statementsOutcome();
   }
 
   /**
@@ -145,20 +175,29 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
    */
   static DatabaseCeiling start(
       BenchPostgres pg,
+      Shape shape,
       Vertx vertx,
       int poolSize,
       int stores,
       int orders,
       long refundValue,
       int refundsPerOrder) {
-    pg.execute("postgres", "CREATE DATABASE " + DATABASE);
-    Migrations.migrate(DatabaseUrl.parse(pg.ownerUrl(DATABASE)), BenchPostgres.APP_USER);
-    seed(pg, stores, orders, refundValue * refundsPerOrder);
+    String name = databaseOf(shape);
+    pg.execute("postgres", "CREATE DATABASE " + name);
+    Migrations.migrate(DatabaseUrl.parse(pg.ownerUrl(name)), BenchPostgres.APP_USER);
+    seed(pg, name, stores, orders, refundValue * refundsPerOrder);
     Database database =
-        Database.connect(vertx, DatabaseUrl.parse(pg.appUrl(DATABASE)), poolSize, "ceiling");
+        Database.connect(vertx, DatabaseUrl.parse(pg.appUrl(name)), poolSize, "ceiling");
     DatabaseCeiling ceiling =
         new DatabaseCeiling(
-            vertx, database, stores, orders, refundValue, (long) orders * refundsPerOrder);
+            vertx,
+            database,
+            shape,
+            name,
+            stores,
+            orders,
+            refundValue,
+            (long) orders * refundsPerOrder);
     AuditSequencer sequencer =
         new AuditSequencer(
             vertx,
@@ -172,7 +211,17 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
     return ceiling;
   }
 
-  private static void seed(BenchPostgres pg, int stores, int orders, long captured) {
+  /** The database of a shape: {@value #DATABASE} for the broker's own, a sibling for another. */
+  static String databaseOf(Shape shape) {
+    return shape == Shape.FUNCTION ? DATABASE : DATABASE + "_" + shape.name().toLowerCase();
+  }
+
+  /** The database this driver runs in. */
+  String database() {
+    return databaseName;
+  }
+
+  private static void seed(BenchPostgres pg, String name, int stores, int orders, long captured) {
     String[] statements = {
       "INSERT INTO chains (chain_id) VALUES ('" + CHAIN + "')",
       "INSERT INTO stores (store_id, chain_id, name, msn, api)"
@@ -203,13 +252,13 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
       // link trigger chose then (2–3 ms per link once the trail grows) until autovacuum analyzes
       "ANALYZE chains, stores, api_clients, orders"
     };
-    try (Connection c = pg.ownerConnection(DATABASE);
+    try (Connection c = pg.ownerConnection(name);
         Statement s = c.createStatement()) {
       for (String sql : statements) {
         s.execute(sql);
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("could not seed " + DATABASE + ": " + e.getMessage(), e);
+      throw new IllegalStateException("could not seed " + name + ": " + e.getMessage(), e);
     }
   }
 
@@ -230,11 +279,6 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
             r -> Map.of("tokenHash", Buffer.buffer(r.tokenHash)),
             rows(1)),
         new Step(
-            "find the requesting store",
-            WritePathSql.sql(STORES, "FIND_STORE"),
-            r -> Map.of("storeId", r.requestingStore),
-            rows(1)),
-        new Step(
             "list the chain's stores (resolver)",
             WritePathSql.sql(STORES, "LIST_CHAIN_STORES"),
             r -> Map.of("chainId", CHAIN),
@@ -244,6 +288,114 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
             WritePathSql.sql(ORDERS, "FIND_IN_CHAIN"),
             r -> Map.of("chainId", CHAIN, "orderId", r.orderId),
             rows(1)));
+  }
+
+  /** The write-ahead transaction (the audit append follows as its last statement). */
+  private List<Step> statementsWriteAhead() {
+    return List.of(
+        new Step(
+            "neither store frozen",
+            WritePathSql.sql(STORES, "FROZEN_AMONG"),
+            r -> Map.of("first", r.requestingStore, "second", r.originStore),
+            rows(0)),
+        new Step(
+            "lock the order",
+            WritePathSql.sql(ORDERS, "LOCK_ORDER"),
+            r -> Map.of("storeId", r.originStore, "orderId", r.orderId),
+            (r, rows) -> {
+              if (rows.size() != 1) {
+                return "order " + r.orderId + " not found";
+              }
+              r.captured = rows.iterator().next().getLong("amount_value");
+              return null;
+            }),
+        new Step(
+            "sum what is reserved against the order",
+            WritePathSql.sql(ORDERS, "RESERVED_FOR_ORDER"),
+            r -> Map.of("storeId", r.originStore, "orderId", r.orderId),
+            (r, rows) -> {
+              Row row = rows.iterator().next();
+              long reserved = 0;
+              for (int c = 0; c < row.size(); c++) {
+                reserved += row.getLong(c);
+              }
+              return r.amount > r.captured - reserved ? "REFUND_EXCEEDS_REFUNDABLE" : null;
+            }),
+        new Step(
+            "recent upstream calls on the payment",
+            WritePathSql.sql(REFUNDS, "RECENT_PAYMENT_CALLS"),
+            r -> Map.of("msn", r.originMsn, "orderId", r.orderId, "since", r.now.minusMinutes(1)),
+            rows(1)),
+        new Step(
+            "claim the idempotency key",
+            WritePathSql.sql(IDEMPOTENCY, "INSERT_IN_FLIGHT"),
+            r -> {
+              Map<String, Object> p = new HashMap<>();
+              p.put("clientId", r.clientId);
+              p.put("key", r.key);
+              p.put("operation", "refund");
+              p.put("hash", Buffer.buffer(r.fingerprint));
+              p.put("resourceId", r.refundId.toString());
+              p.put("now", r.now);
+              return p;
+            },
+            changed(1)),
+        new Step(
+            "insert the refund (PENDING)",
+            WritePathSql.sql(REFUNDS, "INSERT_REFUND"),
+            r -> {
+              Map<String, Object> p = new HashMap<>();
+              p.put("refundId", r.refundId);
+              p.put("requestingClientId", r.clientId);
+              p.put("requestingStoreId", r.requestingStore);
+              p.put("originStoreId", r.originStore);
+              p.put("orderId", r.orderId);
+              p.put("chainId", CHAIN);
+              p.put("msn", r.originMsn);
+              p.put("api", "epayment");
+              p.put("amount", r.amount);
+              p.put("currency", "NOK");
+              p.put("reason", REASON);
+              p.put("upstreamKey", r.refundId.toString());
+              p.put("idempotencyKey", r.key);
+              p.put("requestId", r.requestId);
+              p.put("credentialsVersion", 1);
+              p.put("nextAttemptAt", r.now.plusSeconds(10));
+              p.put("now", r.now);
+              return p;
+            },
+            rows(1)));
+  }
+
+  /** The outcome transaction (the audit append follows as its last statement). */
+  private List<Step> statementsOutcome() {
+    return List.of(
+        new Step(
+            "lock the refund",
+            WritePathSql.sql(REFUNDS, "LOCK_REFUND"),
+            r -> Map.of("refundId", r.refundId),
+            rows(1)),
+        new Step(
+            "record the outcome (SUCCEEDED)",
+            WritePathSql.sql(REFUNDS, "RECORD_OUTCOME"),
+            r -> {
+              Map<String, Object> p = new HashMap<>();
+              p.put("refundId", r.refundId);
+              p.put("status", "SUCCEEDED");
+              p.put("failureCode", null);
+              p.put("failureDetail", null);
+              p.put("upstreamStatus", 200);
+              p.put("nextAttemptAt", null);
+              p.put("terminal", true);
+              p.put("now", r.now);
+              return p;
+            },
+            rows(1)),
+        new Step(
+            "complete the idempotency key",
+            WritePathSql.sql(IDEMPOTENCY, "COMPLETE"),
+            r -> Map.of("clientId", r.clientId, "key", r.key, "status", 201, "now", r.now),
+            changed(1)));
   }
 
   private static Check rows(int expected) {
@@ -260,6 +412,16 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
 
   /** How the driver's statements per refund split, to print next to the broker's. */
   String shape() {
+    if (shapeOfWrites == Shape.STATEMENTS) {
+      return String.format(
+          "%d look-ups + the idempotency key with its refund + write-ahead (BEGIN + %d + audit"
+              + " append + COMMIT) + outcome (BEGIN + %d + audit append + COMMIT) = %d statements"
+              + " per refund",
+          lookups.size(),
+          statementWriteAhead.size(),
+          statementOutcome.size(),
+          statementsPerRefund());
+    }
     return String.format(
         "%d look-ups + the idempotency key with its refund + write-ahead (one call of"
             + " refund_write_ahead) + outcome (one call of refund_record_outcome) = %d statements"
@@ -268,7 +430,9 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
   }
 
   int statementsPerRefund() {
-    return lookups.size() + 1 + 2;
+    return shapeOfWrites == Shape.STATEMENTS
+        ? lookups.size() + 1 + statementWriteAhead.size() + statementOutcome.size() + 2 + 4
+        : lookups.size() + 1 + 2;
   }
 
   // ------------------------------------------------------------------------------ one refund
@@ -286,8 +450,7 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
                 keyed == null
                     ? run(pool, lookups.subList(1, lookups.size()), r)
                     : Future.failedFuture(new StepFailure("key already used: " + r.key)))
-        .compose(v -> writeAhead(r))
-        .compose(pending -> outcome(r, pending))
+        .compose(v -> writes(r))
         .map(v -> LoadGenerator.Answer.of(201))
         .recover(
             failure ->
@@ -301,6 +464,53 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
                                 .put("code", failure.getMessage())
                                 .put("class", failure.getClass().getSimpleName())
                                 .encode())));
+  }
+
+  private Future<Void> writes(Refund r) {
+    if (shapeOfWrites == Shape.STATEMENTS) {
+      return pool.withTransaction(tx -> statementsWriteAhead(tx, r))
+          .compose(v -> pool.withTransaction(tx -> statementsOutcome(tx, r)));
+    }
+    return writeAhead(r).compose(pending -> outcome(r, pending));
+  }
+
+  private Future<Void> statementsWriteAhead(SqlConnection tx, Refund r) {
+    return run(tx, statementWriteAhead, r)
+        .compose(
+            v ->
+                audit.append(
+                    tx,
+                    new Actor(r.clientId, "STORE", r.requestingStore),
+                    r.requestId,
+                    new AuditEvent(
+                        "refund.requested",
+                        "refund",
+                        r.refundId.toString(),
+                        CHAIN,
+                        "PENDING",
+                        details(r, "PENDING").put("reason", REASON))))
+        .mapEmpty();
+  }
+
+  private Future<Void> statementsOutcome(SqlConnection tx, Refund r) {
+    r.now = OffsetDateTime.now(ZoneOffset.UTC);
+    return run(tx, statementOutcome, r)
+        .compose(
+            v ->
+                audit.append(
+                    tx,
+                    new Actor(r.clientId, "STORE", r.requestingStore),
+                    r.requestId,
+                    new AuditEvent(
+                        "refund.succeeded",
+                        "refund",
+                        r.refundId.toString(),
+                        CHAIN,
+                        "SUCCESS",
+                        details(r, "SUCCEEDED")
+                            .put("upstreamStatus", 200)
+                            .put("upstreamOutcome", "applied"))))
+        .mapEmpty();
   }
 
   private Future<io.refundbroker.refund.Refund> writeAhead(Refund r) {
@@ -448,8 +658,9 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
   List<String> check(BenchPostgres pg, long completed) {
     List<String> wrong = new ArrayList<>();
     long succeeded =
-        pg.queryLong(DATABASE, "SELECT count(*) FROM refunds WHERE status = 'SUCCEEDED'");
-    long other = pg.queryLong(DATABASE, "SELECT count(*) FROM refunds WHERE status <> 'SUCCEEDED'");
+        pg.queryLong(databaseName, "SELECT count(*) FROM refunds WHERE status = 'SUCCEEDED'");
+    long other =
+        pg.queryLong(databaseName, "SELECT count(*) FROM refunds WHERE status <> 'SUCCEEDED'");
     if (succeeded != completed || other != 0) {
       wrong.add(
           "ceiling: "
@@ -462,7 +673,7 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
     }
     long over =
         pg.queryLong(
-            DATABASE,
+            databaseName,
             "SELECT count(*) FROM (SELECT o.order_id FROM orders o JOIN refunds r"
                 + " ON r.origin_store_id = o.store_id AND r.order_id = o.order_id"
                 + " GROUP BY o.store_id, o.order_id, o.amount_value"
@@ -477,14 +688,14 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
       io.refundbroker.testing.Poll.until(
           "the ceiling's sequencer linked every event",
           Duration.ofMinutes(1),
-          () -> pg.queryLong(DATABASE, unlinkedCount) == 0);
+          () -> pg.queryLong(databaseName, unlinkedCount) == 0);
     } catch (AssertionError e) {
       // reported below with the counts
     }
-    long unlinked = pg.queryLong(DATABASE, unlinkedCount);
-    long entries = pg.queryLong(DATABASE, "SELECT count(*) FROM audit_entries");
-    long links = pg.queryLong(DATABASE, "SELECT count(*) FROM audit_links");
-    long maxSeq = pg.queryLong(DATABASE, "SELECT coalesce(max(seq), 0) FROM audit_links");
+    long unlinked = pg.queryLong(databaseName, unlinkedCount);
+    long entries = pg.queryLong(databaseName, "SELECT count(*) FROM audit_entries");
+    long links = pg.queryLong(databaseName, "SELECT count(*) FROM audit_links");
+    long maxSeq = pg.queryLong(databaseName, "SELECT coalesce(max(seq), 0) FROM audit_links");
     if (unlinked != 0 || entries != links || maxSeq != links || entries != 2 * completed) {
       wrong.add(
           String.format(

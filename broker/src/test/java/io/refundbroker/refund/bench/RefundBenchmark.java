@@ -42,6 +42,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -476,14 +477,23 @@ public final class RefundBenchmark {
 
   /** The database's own ceiling, before any broker runs. */
   private void ceilingStage(LoadGenerator load) {
+    for (DatabaseCeiling.Shape shape : options.ceilingShapes()) {
+      ceilingStage(load, shape, shape == options.ceilingShapes().get(0));
+    }
+  }
+
+  /** One shape of the ceiling; the first is stage "ceiling", others "ceiling-" + shape. */
+  private void ceilingStage(LoadGenerator load, DatabaseCeiling.Shape shape, boolean first) {
+    String stage = first ? "ceiling" : "ceiling-" + shape.name().toLowerCase(Locale.ROOT);
     System.out.printf(
-        "%n== stage: database ceiling (the broker's SQL for one refund, straight to PostgreSQL,"
-            + " pool %d, %d clients, no broker) ==%n",
-        options.poolSize(), options.clients());
+        "%n== stage: %s: database ceiling (the broker's SQL for one refund, writes as %s, straight"
+            + " to PostgreSQL, pool %d, %d clients, no broker) ==%n",
+        stage, shape, options.poolSize(), options.clients());
     long started = System.nanoTime();
     DatabaseCeiling ceiling =
         DatabaseCeiling.start(
             postgres,
+            shape,
             load.vertx(),
             options.poolSize(),
             options.stores(),
@@ -492,22 +502,27 @@ public final class RefundBenchmark {
             options.refundsPerOrder());
     System.out.printf(
         "  database %s migrated and seeded (%,d orders) in %,d ms; the driver sends %s%n",
-        DatabaseCeiling.DATABASE, options.orders(), millis(started), ceiling.shape());
+        ceiling.database(), options.orders(), millis(started), ceiling.shape());
     try {
       PhaseResult result =
           closedLoop(
-              "ceiling",
-              "database ceiling, closed loop, " + options.clients() + " clients",
+              stage,
+              "database ceiling ("
+                  + shape.name().toLowerCase(Locale.ROOT)
+                  + "), closed loop, "
+                  + options.clients()
+                  + " clients",
               load,
               ceiling,
               options.ceilingWarmup(),
-              DatabaseCeiling.DATABASE,
+              ceiling.database(),
               false);
       long completed = result.stats().okCount() + warmedUp;
       List<String> wrong = ceiling.check(postgres, completed);
       check(
           wrong.isEmpty(),
-          "ceiling: "
+          stage
+              + ": "
               + completed
               + " refunds SUCCEEDED, none above captured, every audit event linked once",
           String.join("; ", wrong));
@@ -776,7 +791,7 @@ public final class RefundBenchmark {
         "  warm-up: %,d answered 201, %,d other answers %s; latency %s%n",
         warm.okCount(), warm.othersCount(), warm.others(), warm.percentiles().describe());
     warmedUp = warm.okCount();
-    if (!stage.equals("ceiling")) {
+    if (!stage.startsWith("ceiling")) {
       brokerOk += warm.okCount() + measured.okCount();
       brokerOther += warm.othersCount() + measured.othersCount();
     }
@@ -1045,7 +1060,7 @@ public final class RefundBenchmark {
         after.machine().stealSince(before.machine()) * 100,
         cores(brokerTicks, seconds),
         cores(postgresTicks, seconds),
-        stage.equals("ceiling") ? ", ceiling driver" : "",
+        stage.startsWith("ceiling") ? ", ceiling driver" : "",
         cores(benchTicks, seconds));
     double brokerMs = answered == 0 ? 0 : ticksMs(brokerTicks) / answered;
     double postgresMs = answered == 0 ? 0 : ticksMs(postgresTicks) / answered;
@@ -1151,7 +1166,7 @@ public final class RefundBenchmark {
           .put("fullPageImagesPerRefund", round((double) pg.walFpi() / answered))
           .put("rowsPerRefund", rows);
     }
-    if (!stage.equals("ceiling")) {
+    if (!stage.startsWith("ceiling")) {
       long reads = after.credentialReads() - before.credentialReads();
       long vmHwm = brokers.isEmpty() ? 0 : ProcStats.peakRssKib(primary().pid());
       System.out.printf(
@@ -1355,7 +1370,7 @@ public final class RefundBenchmark {
           p.p99(),
           p.p999(),
           p.max(),
-          r.stage().equals("direct") || r.stage().equals("ceiling")
+          r.stage().equals("direct") || r.stage().startsWith("ceiling")
               ? "-"
               : String.format("%.3f ms", r.cpuBrokerMs()),
           r.stage().equals("direct") ? "-" : String.format("%.3f ms", r.cpuPostgresMs()),
