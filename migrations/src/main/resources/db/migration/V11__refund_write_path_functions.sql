@@ -268,3 +268,9 @@ REVOKE ALL ON FUNCTION refund_write_ahead FROM PUBLIC;
 REVOKE ALL ON FUNCTION refund_record_outcome FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION refund_write_ahead TO refund_broker_app;
 GRANT EXECUTE ON FUNCTION refund_record_outcome TO refund_broker_app;
+
+-- refunds_order_idx (origin_store_id, order_id) is a prefix of refunds_origin_order_created_idx
+-- (origin_store_id, order_id, created_at), which serves every query it served (the reserved sum
+-- under the order's lock, the order's refund list); every refund insert and every outcome (a
+-- non-HOT update: status and next_attempt_at are indexed) paid for both.
+DROP INDEX refunds_order_idx;
