@@ -1,5 +1,6 @@
 package io.refundbroker.audit;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
 
@@ -32,7 +33,42 @@ public record AuditEvent(
     Objects.requireNonNull(subjectType, "subjectType");
     Objects.requireNonNull(subjectId, "subjectId");
     Objects.requireNonNull(outcome, "outcome");
-    details = details == null ? new JsonObject() : new JsonObject(details.encode());
+    details =
+        details == null
+            ? new JsonObject()
+            : plain(details) ? details.copy() : new JsonObject(details.encode());
+  }
+
+  /**
+   * True when {@code value} holds only what a JSON round trip gives back unchanged (strings,
+   * integers, booleans, null, nested {@link JsonObject}s and {@link JsonArray}s of those): then a
+   * deep copy is the normalised form, without encoding and parsing the details.
+   */
+  private static boolean plain(Object value) {
+    if (value == null
+        || value instanceof String
+        || value instanceof Boolean
+        || value instanceof Integer
+        || value instanceof Long) {
+      return true;
+    }
+    if (value instanceof JsonObject object) {
+      for (Object member : object.getMap().values()) {
+        if (!plain(member)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (value instanceof JsonArray array) {
+      for (Object element : array.getList()) {
+        if (!plain(element)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   public static AuditEvent success(

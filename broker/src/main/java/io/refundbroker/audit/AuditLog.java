@@ -9,7 +9,9 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Clock;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -83,6 +85,61 @@ public class AuditLog {
               return SqlTemplate.forUpdate(tx, INSERT_ENTRY)
                   .execute(parameters(entry))
                   .map(done -> entry);
+            });
+  }
+
+  /**
+   * An event sealed for an append that a SQL function makes (V12's {@code refund_write_ahead},
+   * {@code refund_record_outcome}): its {@code audit_entries} columns, in the order of {@link
+   * #INSERT_ENTRY}'s column list, MACed here so the database never sees the key. The function
+   * inserts it in the transaction of the change it records, as {@link #append} would.
+   */
+  public static final class Sealed {
+    /** How many values {@link #values()} has (also for {@link #none()}). */
+    public static final int COLUMNS = 14;
+
+    private final List<Object> values;
+
+    private Sealed(List<Object> values) {
+      this.values = values;
+    }
+
+    /** No event (the function appends none): {@link #COLUMNS} nulls. */
+    public static Sealed none() {
+      return new Sealed(java.util.Collections.nCopies(COLUMNS, null));
+    }
+
+    /** The column values, {@code event_id} first, {@code mac} last. */
+    public List<Object> values() {
+      return values;
+    }
+  }
+
+  /**
+   * {@code event} on behalf of {@code actor}, with a fresh id, the current time and its MAC, for a
+   * SQL function to append (see {@link Sealed}); fails while the MAC key cannot be loaded.
+   */
+  public Future<Sealed> seal(Actor actor, String requestId, AuditEvent event) {
+    return mac.get()
+        .map(
+            key -> {
+              AuditEntry e = AuditEntry.create(clock.instant(), actor, requestId, event, key);
+              return new Sealed(
+                  Arrays.asList(
+                      e.eventId(),
+                      e.occurredAt().atOffset(ZoneOffset.UTC),
+                      e.actor().clientId(),
+                      e.actor().role(),
+                      e.actor().storeId(),
+                      e.action(),
+                      e.subjectType(),
+                      e.subjectId(),
+                      e.chainId(),
+                      e.outcome(),
+                      e.requestId(),
+                      e.details(),
+                      e.entryHash(),
+                      e.mac()));
             });
   }
 

@@ -2,6 +2,7 @@ package io.refundbroker.db;
 
 import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import java.util.Map;
 
@@ -18,6 +19,7 @@ public final class SqlErrors {
   static final String UNIQUE_VIOLATION = "23505";
   static final String SERIALIZATION_FAILURE = "40001";
   static final String DEADLOCK_DETECTED = "40P01";
+  static final String REFUSED = "RB001";
 
   private SqlErrors() {}
 
@@ -34,6 +36,46 @@ public final class SqlErrors {
       if (constraint != null && constraints.containsKey(constraint)) {
         return Future.failedFuture(constraints.get(constraint));
       }
+    }
+    return Future.failedFuture(collision(failure));
+  }
+
+  /**
+   * A check inside one of our SQL functions refused the change (SQLSTATE {@value #REFUSED}, see
+   * V12): the problem code it names and the figures (a JSON object) the problem's text needs. The
+   * function's transaction is rolled back, so nothing of it was written.
+   */
+  public static final class Refused extends RuntimeException {
+    private final String code;
+    private final JsonObject figures;
+
+    Refused(String code, JsonObject figures) {
+      super(code, null, false, false);
+      this.code = code;
+      this.figures = figures;
+    }
+
+    public String code() {
+      return code;
+    }
+
+    public JsonObject figures() {
+      return figures;
+    }
+  }
+
+  /**
+   * {@code failure} as {@link Refused} when a check of one of our SQL functions raised it, else as
+   * a collision problem or unchanged.
+   *
+   * @return always a failed future
+   */
+  public static <T> Future<T> refusedOr(Throwable failure) {
+    if (failure instanceof PgException pg && REFUSED.equals(pg.getSqlState())) {
+      String detail = pg.getDetail();
+      JsonObject figures =
+          detail == null || detail.isBlank() ? new JsonObject() : new JsonObject(detail);
+      return Future.failedFuture(new Refused(pg.getErrorMessage(), figures));
     }
     return Future.failedFuture(collision(failure));
   }

@@ -46,18 +46,29 @@ public final class OrderResolver {
       SqlClient sql, String chainId, String orderId, String originStoreId) {
     return stores
         .list(sql, chainId)
-        .compose(
-            chainStores -> {
-              Map<String, Store> byId =
-                  chainStores.stream()
-                      .collect(Collectors.toMap(Store::storeId, Function.identity()));
-              if (originStoreId != null) {
-                return explicit(sql, byId.get(originStoreId), orderId);
-              }
-              return orders
-                  .findInChain(sql, chainId, orderId)
-                  .compose(registered -> choose(registered, chainStores, byId, orderId));
-            });
+        .compose(chainStores -> resolveAmong(sql, chainStores, chainId, orderId, originStoreId));
+  }
+
+  /**
+   * {@link #resolve} with the chain's stores already read (the refund path reads them once for the
+   * requesting store and the resolution).
+   *
+   * @param chainStores every store of {@code chainId}, as {@link StoreRepository#list} gives them
+   */
+  public Future<ResolvedOrder> resolveAmong(
+      SqlClient sql,
+      List<Store> chainStores,
+      String chainId,
+      String orderId,
+      String originStoreId) {
+    Map<String, Store> byId =
+        chainStores.stream().collect(Collectors.toMap(Store::storeId, Function.identity()));
+    if (originStoreId != null) {
+      return explicit(sql, byId.get(originStoreId), orderId);
+    }
+    return orders
+        .findInChain(sql, chainId, orderId)
+        .compose(registered -> choose(registered, chainStores, byId, orderId));
   }
 
   private Future<ResolvedOrder> explicit(SqlClient sql, Store store, String orderId) {

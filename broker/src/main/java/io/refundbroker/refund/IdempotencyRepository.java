@@ -4,6 +4,7 @@ import io.refundbroker.db.SqlErrors;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -41,6 +42,51 @@ public final class IdempotencyRepository {
     public boolean inFlight() {
       return "IN_FLIGHT".equals(state);
     }
+  }
+
+  /**
+   * The record for (client, key) with the refund it produced, in one statement (the replay path's
+   * one round trip): null when the key is unused; {@code refund} null when the record names none.
+   */
+  private static final String FIND_WITH_REFUND =
+      """
+      SELECT i.request_hash, i.state, i.resource_id, %s
+        FROM idempotency_records i
+        LEFT JOIN refunds r
+          ON r.refund_id = CASE WHEN i.operation = 'refund' THEN i.resource_id::uuid END
+       WHERE i.client_id = $1 AND i.idempotency_key = $2
+      """
+          .formatted(prefixed("r.", Refund.COLUMNS));
+
+  /** A used key and the refund it produced (null if none). */
+  public record Keyed(Record record, Refund refund) {}
+
+  /** The record for (client, key) and its refund, or null when the key is unused. */
+  public Future<Keyed> findWithRefund(SqlClient sql, String clientId, String key) {
+    return sql.preparedQuery(FIND_WITH_REFUND)
+        .execute(Tuple.of(clientId, key))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return null;
+              }
+              var row = rows.iterator().next();
+              Record record =
+                  new Record(
+                      row.getBuffer("request_hash").getBytes(),
+                      row.getString("state"),
+                      row.getString("resource_id"));
+              return new Keyed(
+                  record, row.getUUID("refund_id") == null ? null : Refund.fromRow(row));
+            });
+  }
+
+  private static String prefixed(String prefix, String columns) {
+    StringBuilder out = new StringBuilder();
+    for (String column : columns.split(",")) {
+      out.append(out.length() == 0 ? "" : ", ").append(prefix).append(column.trim());
+    }
+    return out.toString();
   }
 
   /** The record for (client, key), or null. */

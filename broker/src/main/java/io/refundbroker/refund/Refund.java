@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 
 /**
@@ -97,6 +98,46 @@ public record Refund(
         /* createdAt */ now,
         /* updatedAt */ now,
         /* completedAt */ null);
+  }
+
+  /**
+   * This refund as {@code RECORD_OUTCOME} leaves it: the new status, failure, upstream status and
+   * next attempt, updated {@code now}, completed {@code now} when the status is final. {@code now}
+   * is taken to the microsecond, as the database keeps it.
+   */
+  Refund withOutcome(
+      RefundStatus newStatus,
+      String newFailureCode,
+      String newFailureDetail,
+      Integer newUpstreamStatus,
+      Instant newNextAttemptAt,
+      Instant now) {
+    Instant at = now.truncatedTo(ChronoUnit.MICROS);
+    return new Refund(
+        refundId,
+        requestingClientId,
+        requestingStoreId,
+        originStoreId,
+        orderId,
+        chainId,
+        msn,
+        api,
+        amount,
+        reason,
+        newStatus,
+        upstreamKey,
+        idempotencyKey,
+        newFailureCode,
+        newFailureDetail,
+        credentialsVersion,
+        partnerId,
+        newUpstreamStatus,
+        attempts,
+        newNextAttemptAt == null ? null : newNextAttemptAt.truncatedTo(ChronoUnit.MICROS),
+        lastAttemptAt,
+        createdAt,
+        at,
+        newStatus.unresolved() ? completedAt : at);
   }
 
   static Refund fromRow(Row row) {

@@ -58,7 +58,6 @@ public final class RefundFeature implements Feature {
         new RefundService(
             pool,
             stores,
-            orders.orders(),
             orders.resolver(),
             orders.payments(),
             orders.lookups(),

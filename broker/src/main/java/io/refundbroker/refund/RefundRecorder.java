@@ -65,26 +65,49 @@ public final class RefundRecorder {
                     : Future.succeededFuture(current));
   }
 
+  /**
+   * {@link #record} for the request path, which holds the refund it has just written ahead: when
+   * the stored refund still is {@code current}, the transition, the key's completion and the audit
+   * event are written in one call ({@link RefundRepository#recordKnownOutcome}, its own
+   * transaction) from what {@code current} gives; when something changed it meanwhile (the
+   * reconciler), the outcome is recorded as {@link #record} does.
+   */
+  public Future<Refund> recordFrom(
+      Refund current, RefundOutcome outcome, Actor actor, String requestId) {
+    if (!current.status().unresolved()) {
+      return record(current.refundId(), outcome, actor, requestId);
+    }
+    Refund updated = transition(current, outcome);
+    Future<AuditLog.Sealed> event =
+        updated.status() == current.status()
+            ? Future.succeededFuture(AuditLog.Sealed.none())
+            : audit.seal(actor, requestId, RefundTransitions.event(updated, outcome));
+    return event
+        .compose(
+            append ->
+                refunds.recordKnownOutcome(
+                    pool, current, updated, RefundTransitions.status(updated), append))
+        .compose(
+            written ->
+                written
+                    ? Future.succeededFuture(updated)
+                    : record(current.refundId(), outcome, actor, requestId));
+  }
+
   /** Writes the transition of an unresolved refund, completes its key, audits a change of state. */
   private Future<Refund> apply(
       SqlConnection tx, Refund current, RefundOutcome outcome, Actor actor, String requestId) {
-    Instant now = clock.instant();
-    RefundStatus next = RefundTransitions.statusFor(outcome);
-    Instant nextAttempt = next.unresolved() ? now.plus(backoff(current.attempts())) : null;
-    boolean failed = next == RefundStatus.FAILED;
-    Integer upstreamStatus =
-        outcome.httpStatus() == 0
-            ? current.upstreamStatus()
-            : Integer.valueOf(outcome.httpStatus());
+    Refund next = transition(current, outcome);
+    Instant now = next.updatedAt();
     return refunds
         .recordOutcome(
             tx,
             current.refundId(),
-            next,
-            failed ? outcome.reason().name() : current.failureCode(),
-            failed ? outcome.detail() : current.failureDetail(),
-            upstreamStatus,
-            nextAttempt,
+            next.status(),
+            next.failureCode(),
+            next.failureDetail(),
+            next.upstreamStatus(),
+            next.nextAttemptAt(),
             now)
         .compose(updated -> completeKey(tx, updated, now).map(v -> updated))
         .compose(
@@ -93,6 +116,29 @@ public final class RefundRecorder {
                     ? Future.succeededFuture(updated)
                     : audit.record(
                         tx, actor, requestId, RefundTransitions.event(updated, outcome), updated));
+  }
+
+  /**
+   * What {@code outcome} makes of the unresolved refund {@code current}: {@code APPLIED} →
+   * SUCCEEDED, {@code REJECTED} → FAILED (the reason kept), {@code UNKNOWN} → UNKNOWN with the next
+   * attempt after a backoff; updated now.
+   */
+  private Refund transition(Refund current, RefundOutcome outcome) {
+    Instant now = clock.instant();
+    RefundStatus next = RefundTransitions.statusFor(outcome);
+    Instant nextAttempt = next.unresolved() ? now.plus(backoff(current.attempts())) : null;
+    boolean failed = next == RefundStatus.FAILED;
+    Integer upstreamStatus =
+        outcome.httpStatus() == 0
+            ? current.upstreamStatus()
+            : Integer.valueOf(outcome.httpStatus());
+    return current.withOutcome(
+        next,
+        failed ? outcome.reason().name() : current.failureCode(),
+        failed ? outcome.detail() : current.failureDetail(),
+        upstreamStatus,
+        nextAttempt,
+        now);
   }
 
   private Future<Void> completeKey(SqlConnection tx, Refund refund, Instant now) {

@@ -1,7 +1,11 @@
 package io.refundbroker.refund;
 
+import io.refundbroker.audit.AuditLog;
+import io.refundbroker.db.SqlErrors;
+import io.refundbroker.order.Order;
 import io.refundbroker.order.RefundBalance;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -102,6 +106,133 @@ public final class RefundRepository {
        WHERE requesting_store_id = #{storeId} AND currency = #{currency}
          AND status <> 'FAILED' AND created_at >= #{from} AND created_at < #{to}
       """;
+
+  /** V12's write-ahead: checks, claim, insert and audit append in one call (one transaction). */
+  static final String WRITE_AHEAD = call("refund_write_ahead", 31 + AuditLog.Sealed.COLUMNS);
+
+  /** V12's outcome of a refund the caller holds a copy of; true when it was written. */
+  static final String RECORD_KNOWN_OUTCOME =
+      call("refund_record_outcome", 17 + AuditLog.Sealed.COLUMNS);
+
+  private static String call(String function, int parameters) {
+    StringBuilder sql = new StringBuilder("SELECT ").append(function).append('(');
+    for (int i = 1; i <= parameters; i++) {
+      sql.append(i == 1 ? "$" : ", $").append(i);
+    }
+    return sql.append(") AS done").toString();
+  }
+
+  /**
+   * The bounds of the write-ahead's checks, computed by the caller: a payment captured before
+   * {@code windowFrom} is past the refund window; at most {@code callsPerMinute} upstream calls on
+   * the payment since {@code callsSince}; the requesting store's refunds in {@code [dayFrom,
+   * dayTo)} plus this one at most {@code perDay} (null: no per-day limit).
+   */
+  public record Checks(
+      Instant windowFrom,
+      Instant callsSince,
+      int callsPerMinute,
+      Long perDay,
+      Instant dayFrom,
+      Instant dayTo) {}
+
+  /**
+   * Writes {@code pending} ahead in one call (V12 {@code refund_write_ahead}, its own transaction):
+   * inserts {@code vippsOrder} unless present, checks that neither store is frozen, locks the
+   * order, checks currency, window and what is left (captured − succeeded − pending − unknown),
+   * Vipps's per-payment rate and the per-day limit, claims the idempotency key, inserts the refund
+   * as PENDING and appends {@code event}.
+   *
+   * @return fails with {@link SqlErrors.Refused} naming the check that refused ({@code
+   *     STORE_FROZEN}, {@code ORDER_NOT_FOUND}, {@code CURRENCY_MISMATCH}, {@code
+   *     REFUND_WINDOW_PASSED}, {@code REFUND_EXCEEDS_REFUNDABLE}, {@code TOO_MANY_REFUNDS}, {@code
+   *     LIMIT_EXCEEDED}, {@code KEY_TAKEN}); nothing is written then
+   */
+  public Future<Void> writeAhead(
+      SqlClient sql,
+      Refund pending,
+      String requestId,
+      Checks checks,
+      String operation,
+      byte[] requestHash,
+      Order vippsOrder,
+      AuditLog.Sealed event) {
+    Instant now = pending.createdAt();
+    List<Object> p = new ArrayList<>(31 + AuditLog.Sealed.COLUMNS);
+    p.add(pending.refundId());
+    p.add(pending.requestingClientId());
+    p.add(pending.requestingStoreId());
+    p.add(pending.originStoreId());
+    p.add(pending.orderId());
+    p.add(pending.chainId());
+    p.add(pending.msn());
+    p.add(pending.api().wireName());
+    p.add(pending.amount().value());
+    p.add(pending.amount().currency());
+    p.add(pending.reason());
+    p.add(pending.upstreamKey());
+    p.add(pending.idempotencyKey());
+    p.add(requestId);
+    p.add(pending.credentialsVersion());
+    p.add(pending.partnerId());
+    p.add(utc(pending.nextAttemptAt()));
+    p.add(utc(now));
+    p.add(utc(checks.windowFrom()));
+    p.add(utc(checks.callsSince()));
+    p.add(checks.callsPerMinute());
+    p.add(checks.perDay());
+    p.add(utc(checks.dayFrom()));
+    p.add(utc(checks.dayTo()));
+    p.add(operation);
+    p.add(Buffer.buffer(requestHash));
+    p.add(vippsOrder == null ? null : vippsOrder.amount().value());
+    p.add(vippsOrder == null ? null : vippsOrder.amount().currency());
+    p.add(vippsOrder == null ? null : utc(vippsOrder.capturedAt()));
+    p.add(vippsOrder == null ? null : vippsOrder.source());
+    p.add(vippsOrder == null ? null : vippsOrder.registeredBy());
+    p.addAll(event.values());
+    return sql.preparedQuery(WRITE_AHEAD)
+        .execute(Tuple.from(p))
+        .<Void>mapEmpty()
+        .recover(SqlErrors::refusedOr);
+  }
+
+  /**
+   * Writes the transition from {@code current} to {@code updated} in one call (V12 {@code
+   * refund_record_outcome}, its own transaction) if the stored refund still is {@code current}: the
+   * refund's new state, its idempotency key completed with {@code responseStatus} (when it has one)
+   * and {@code event} appended.
+   *
+   * @return true when written; false (nothing written) when the stored refund is no longer {@code
+   *     current}
+   */
+  public Future<Boolean> recordKnownOutcome(
+      SqlClient sql, Refund current, Refund updated, int responseStatus, AuditLog.Sealed event) {
+    List<Object> p = new ArrayList<>(17 + AuditLog.Sealed.COLUMNS);
+    p.add(current.refundId());
+    p.add(current.status().name());
+    p.add(current.attempts());
+    p.add(current.credentialsVersion());
+    p.add(current.upstreamStatus());
+    p.add(current.failureCode());
+    p.add(current.failureDetail());
+    p.add(updated.status().name());
+    p.add(updated.failureCode());
+    p.add(updated.failureDetail());
+    p.add(updated.upstreamStatus());
+    p.add(utc(updated.nextAttemptAt()));
+    p.add(!updated.status().unresolved());
+    p.add(utc(updated.updatedAt()));
+    boolean keyed = updated.idempotencyKey() != null;
+    p.add(keyed ? updated.requestingClientId() : null);
+    p.add(keyed ? updated.idempotencyKey() : null);
+    p.add(keyed ? responseStatus : null);
+    p.addAll(event.values());
+    return sql.preparedQuery(RECORD_KNOWN_OUTCOME)
+        .execute(Tuple.from(p))
+        .map(rows -> rows.iterator().next().getBoolean("done"))
+        .recover(SqlErrors::refusedOr);
+  }
 
   /** What the broker has refunded (or may have) against one order. */
   public record Reserved(long succeeded, long inFlight) {

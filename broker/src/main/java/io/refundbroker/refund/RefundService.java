@@ -6,12 +6,11 @@ import io.refundbroker.caller.Caller;
 import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
-import io.refundbroker.db.Transactions;
+import io.refundbroker.db.SqlErrors;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.LookupQuota;
 import io.refundbroker.order.Order;
-import io.refundbroker.order.OrderRepository;
 import io.refundbroker.order.OrderResolver;
 import io.refundbroker.order.PaymentLookup;
 import io.refundbroker.order.ResolvedOrder;
@@ -24,7 +23,6 @@ import io.refundbroker.vipps.VippsGateway;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlConnection;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -32,6 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -45,11 +44,13 @@ import org.slf4j.LoggerFactory;
  * <p>The flow: replay or refuse a reused idempotency key; check the requesting store is not frozen;
  * resolve the origin store within the caller's chain; check it is not frozen and the caller's
  * limits; fetch the origin store's keys (failing closed before anything is written); then ONE
- * transaction checks again that neither store is frozen, locks the order, checks the amount against
- * captured − (succeeded + pending + unknown), claims the idempotency key, inserts the refund as
- * PENDING and appends its audit event — committed before Vipps is called. The Vipps answer is
- * recorded by {@link RefundRecorder}; anything not known for sure is left to the {@link
- * RefundReconciler}.
+ * transaction — one call of the database function {@code refund_write_ahead}, one round trip —
+ * checks again that neither store is frozen, locks the order, checks the amount against captured −
+ * (succeeded + pending + unknown), claims the idempotency key, inserts the refund as PENDING and
+ * appends its audit event — committed before Vipps is called. The Vipps answer is recorded by
+ * {@link RefundRecorder} (one call of {@code refund_record_outcome} in the usual case); anything
+ * not known for sure is left to the {@link RefundReconciler}. A replay is one statement: the key's
+ * record with its refund.
  */
 public final class RefundService {
   private static final Logger LOG = LoggerFactory.getLogger(RefundService.class);
@@ -57,7 +58,6 @@ public final class RefundService {
 
   private final Pool pool;
   private final StoreRepository stores;
-  private final OrderRepository orders;
   private final OrderResolver resolver;
   private final PaymentLookup payments;
   private final LookupQuota lookups;
@@ -96,7 +96,6 @@ public final class RefundService {
   public RefundService(
       Pool pool,
       StoreRepository stores,
-      OrderRepository orders,
       OrderResolver resolver,
       PaymentLookup payments,
       LookupQuota lookups,
@@ -111,7 +110,6 @@ public final class RefundService {
       Duration callBudget) {
     this.pool = pool;
     this.stores = stores;
-    this.orders = orders;
     this.resolver = resolver;
     this.payments = payments;
     this.lookups = lookups;
@@ -142,7 +140,7 @@ public final class RefundService {
     principal.requireStore();
     byte[] fingerprint = fingerprint(request);
     return idempotency
-        .find(pool, principal.clientId(), idempotencyKey)
+        .findWithRefund(pool, principal.clientId(), idempotencyKey)
         .compose(
             existing ->
                 existing != null
@@ -200,7 +198,8 @@ public final class RefundService {
     return refunds.listVisible(pool, orderId, caller.principal().requireStore());
   }
 
-  private Future<Reply> replay(IdempotencyRepository.Record existing, byte[] fingerprint) {
+  private Future<Reply> replay(IdempotencyRepository.Keyed keyed, byte[] fingerprint) {
+    IdempotencyRepository.Record existing = keyed.record();
     if (!existing.sameRequest(fingerprint)) {
       return Future.failedFuture(
           ProblemException.unprocessable(
@@ -215,6 +214,9 @@ public final class RefundService {
               "The first request with this Idempotency-Key is still being processed; retry in a"
                   + " few seconds to get its outcome."));
     }
+    if (keyed.refund() != null) {
+      return Future.succeededFuture(new Reply(keyed.refund(), true));
+    }
     return refunds
         .find(pool, UUID.fromString(existing.resourceId()))
         .map(refund -> new Reply(refund, true));
@@ -225,22 +227,41 @@ public final class RefundService {
       Throwable failure, Principal principal, String idempotencyKey, byte[] fingerprint) {
     if (failure instanceof IdempotencyRepository.KeyTaken) {
       return idempotency
-          .find(pool, principal.clientId(), idempotencyKey)
+          .findWithRefund(pool, principal.clientId(), idempotencyKey)
           .compose(existing -> replay(existing, fingerprint));
     }
     return Future.failedFuture(failure);
   }
 
+  /** The chain's stores, read once: the requesting store among them, then the order resolved. */
   private Future<Prepared> prepare(Principal principal, RefundRequest request) {
     return stores
-        .find(pool, principal.storeId())
-        .compose(requesting -> open(requesting, Side.REQUESTING))
-        .compose(requesting -> resolve(principal, requesting, request));
+        .list(pool, principal.chainId())
+        .compose(chainStores -> prepareAmong(principal, chainStores, request));
   }
 
-  private Future<Prepared> resolve(Principal principal, Store requesting, RefundRequest request) {
+  private Future<Prepared> prepareAmong(
+      Principal principal, List<Store> chainStores, RefundRequest request) {
+    Store requesting = null;
+    for (Store store : chainStores) {
+      if (store.storeId().equals(principal.storeId())) {
+        requesting = store;
+      }
+    }
+    Future<Store> found =
+        requesting != null
+            ? Future.succeededFuture(requesting)
+            : stores.find(pool, principal.storeId());
+    return found
+        .compose(store -> open(store, Side.REQUESTING))
+        .compose(open -> resolve(principal, open, chainStores, request));
+  }
+
+  private Future<Prepared> resolve(
+      Principal principal, Store requesting, List<Store> chainStores, RefundRequest request) {
     return resolver
-        .resolve(pool, principal.chainId(), request.orderId(), request.originStoreId())
+        .resolveAmong(
+            pool, chainStores, principal.chainId(), request.orderId(), request.originStoreId())
         .compose(resolved -> gather(principal, requesting, resolved, request));
   }
 
@@ -288,6 +309,12 @@ public final class RefundService {
                         null)));
   }
 
+  /**
+   * The write-ahead, one call to the database ({@link RefundRepository#writeAhead}: its own
+   * transaction): the checks under the order's lock, the idempotency claim, the PENDING refund and
+   * its audit event. A check that refuses is answered with the same problem as before the checks
+   * moved into the database ({@link #refused}).
+   */
   private Future<Refund> writeAhead(
       Caller caller,
       String idempotencyKey,
@@ -296,7 +323,8 @@ public final class RefundService {
       Prepared prepared) {
     Store origin = prepared.resolved().origin();
     String orderId = prepared.resolved().orderId();
-    Instant now = clock.instant();
+    // to the microsecond, as the database keeps it: the refund answered is the refund stored
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     UUID refundId = UUID.randomUUID();
     Refund pending =
         Refund.pending(
@@ -309,140 +337,125 @@ public final class RefundService {
             request.reason(),
             prepared.credentials(),
             now,
-            now.plus(callBudget));
-    return Transactions.run(
-        pool,
-        tx ->
-            ensureOrder(tx, prepared)
-                .compose(v -> checkNoneFrozen(tx, prepared.requesting(), origin))
-                .compose(v -> orders.lock(tx, origin.storeId(), orderId))
-                .compose(order -> checkOrder(tx, order, request.amount(), now))
-                .compose(v -> checkPaymentRate(tx, origin.msn(), orderId, now))
-                .compose(v -> checkPerDayLimit(tx, prepared.requesting(), request.amount(), now))
-                .compose(
-                    v ->
-                        idempotency.insertInFlight(
-                            tx,
-                            caller.principal().clientId(),
-                            idempotencyKey,
-                            OPERATION,
-                            fingerprint,
-                            refundId.toString(),
-                            now))
-                .compose(v -> refunds.insert(tx, pending, caller.requestId(), now))
-                .compose(
-                    refund ->
-                        audit.record(tx, caller, RefundTransitions.requested(refund), refund)));
-  }
-
-  private Future<Void> ensureOrder(SqlConnection tx, Prepared prepared) {
-    Order fromVipps = prepared.vippsOrder();
-    return fromVipps == null
-        ? Future.succeededFuture()
-        : orders.insertIfAbsent(tx, fromVipps).mapEmpty();
-  }
-
-  /**
-   * Neither store is frozen, read inside the write-ahead transaction: a store frozen after {@link
-   * #prepare} looked at it still stops the refund before it is written (and before Vipps is
-   * called).
-   */
-  private Future<Void> checkNoneFrozen(SqlConnection tx, Store requesting, Store origin) {
-    return stores
-        .frozenAmong(tx, requesting.storeId(), origin.storeId())
+            now.plus(callBudget).truncatedTo(ChronoUnit.MICROS));
+    RefundRepository.Checks checks = checks(prepared.requesting(), now);
+    return audit
+        .seal(caller.actor(), caller.requestId(), RefundTransitions.requested(pending))
         .compose(
-            frozen -> {
-              if (frozen.contains(requesting.storeId())) {
-                return Future.failedFuture(frozen(requesting, Side.REQUESTING));
-              }
-              if (frozen.contains(origin.storeId())) {
-                return Future.failedFuture(frozen(origin, Side.ORIGIN));
-              }
-              return Future.succeededFuture();
-            });
+            event ->
+                refunds.writeAhead(
+                    pool,
+                    pending,
+                    caller.requestId(),
+                    checks,
+                    OPERATION,
+                    fingerprint,
+                    prepared.vippsOrder(),
+                    event))
+        .map(done -> pending)
+        .recover(failure -> refused(failure, prepared, request.amount(), now));
   }
 
-  /** With the order locked: same currency, within the window, enough left. */
-  private Future<Void> checkOrder(SqlConnection tx, Order order, Money amount, Instant now) {
-    if (order == null) {
-      return Future.failedFuture(
-          ProblemException.notFound("ORDER_NOT_FOUND", "The order disappeared; try again."));
+  /** The bounds of the write-ahead's checks at {@code now}. */
+  private RefundRepository.Checks checks(Store requesting, Instant now) {
+    RefundLimits limits = requesting.limits();
+    Long perDay = limits == null ? null : limits.perDay();
+    LocalDate day = LocalDate.ofInstant(now, config.limitZone());
+    return new RefundRepository.Checks(
+        now.minus(Refundable.WINDOW),
+        now.minus(Duration.ofMinutes(1)),
+        config.upstreamCallsPerMinute(),
+        perDay,
+        day.atStartOfDay(config.limitZone()).toInstant(),
+        day.plusDays(1).atStartOfDay(config.limitZone()).toInstant());
+  }
+
+  /** The problem a refusing check of the write-ahead stands for; other failures unchanged. */
+  private Future<Refund> refused(Throwable failure, Prepared prepared, Money amount, Instant now) {
+    if (!(failure instanceof SqlErrors.Refused refusal)) {
+      return Future.failedFuture(failure);
     }
-    if (!order.amount().currency().equals(amount.currency())) {
-      return Future.failedFuture(
-          ProblemException.unprocessable(
-              "CURRENCY_MISMATCH",
-              "The order was paid in "
-                  + order.amount().currency()
-                  + "; refund it in "
-                  + order.amount().currency()
-                  + "."));
-    }
-    if (Refundable.windowPassed(order.capturedAt(), now)) {
-      return Future.failedFuture(
-          ProblemException.unprocessable(
-              "REFUND_WINDOW_PASSED",
-              "The payment is more than 365 days old; Vipps no longer accepts refunds for it."));
-    }
-    return refunds
-        .reserved(tx, order.storeId(), order.orderId())
-        .compose(reserved -> checkRefundable(order, amount, reserved));
+    JsonObject figures = refusal.figures();
+    return Future.failedFuture(
+        switch (refusal.code()) {
+          case "KEY_TAKEN" -> new IdempotencyRepository.KeyTaken();
+          case "STORE_FROZEN" ->
+              "requesting".equals(figures.getString("side"))
+                  ? frozen(prepared.requesting(), Side.REQUESTING)
+                  : frozen(prepared.resolved().origin(), Side.ORIGIN);
+          case "ORDER_NOT_FOUND" ->
+              ProblemException.notFound("ORDER_NOT_FOUND", "The order disappeared; try again.");
+          case "CURRENCY_MISMATCH" -> currencyMismatch(figures.getString("currency"));
+          case "REFUND_WINDOW_PASSED" ->
+              ProblemException.unprocessable(
+                  "REFUND_WINDOW_PASSED",
+                  "The payment is more than 365 days old; Vipps no longer accepts refunds for it.");
+          case "REFUND_EXCEEDS_REFUNDABLE" ->
+              exceedsRefundable(
+                  new Money(figures.getLong("captured"), figures.getString("currency")),
+                  new RefundRepository.Reserved(
+                      figures.getLong("succeeded"), figures.getLong("inFlight")),
+                  amount.currency());
+          case "TOO_MANY_REFUNDS" ->
+              tooManyRefunds(
+                  Instant.EPOCH.plus(figures.getLong("oldestMicros"), ChronoUnit.MICROS), now);
+          case "LIMIT_EXCEEDED" -> perDayExceeded(prepared.requesting(), figures.getLong("today"));
+          default -> new IllegalStateException("refund_write_ahead refused: " + refusal.code());
+        });
+  }
+
+  private static ProblemException currencyMismatch(String orderCurrency) {
+    return ProblemException.unprocessable(
+        "CURRENCY_MISMATCH",
+        "The order was paid in " + orderCurrency + "; refund it in " + orderCurrency + ".");
   }
 
   /**
    * The write path's refundable: the order's captured amount minus what the broker itself has
    * refunded or has in flight (see {@link Refundable} for why not Vipps's figures).
    */
-  private static Future<Void> checkRefundable(
-      Order order, Money amount, RefundRepository.Reserved reserved) {
-    String currency = amount.currency();
+  private static ProblemException exceedsRefundable(
+      Money captured, RefundRepository.Reserved reserved, String currency) {
     Money refundable =
         Refundable.left(
-            order.amount(),
+            captured,
             new Money(reserved.succeeded(), currency),
             new Money(reserved.inFlight(), currency));
-    if (amount.value() <= refundable.value()) {
-      return Future.succeededFuture();
-    }
-    return Future.failedFuture(
-        ProblemException.unprocessable(
-                "REFUND_EXCEEDS_REFUNDABLE",
-                "At most "
-                    + refundable
-                    + " of this order can still be refunded (captured "
-                    + order.amount()
-                    + ", refunded or in progress "
-                    + new Money(reserved.total(), currency)
-                    + ").")
-            .with("refundable", refundable.toJson()));
+    return ProblemException.unprocessable(
+            "REFUND_EXCEEDS_REFUNDABLE",
+            "At most "
+                + refundable
+                + " of this order can still be refunded (captured "
+                + captured
+                + ", refunded or in progress "
+                + new Money(reserved.total(), currency)
+                + ").")
+        .with("refundable", refundable.toJson());
   }
 
   /** Vipps allows a few refund calls per payment per minute; refuse early instead of a 429. */
-  private Future<Void> checkPaymentRate(SqlConnection tx, String msn, String orderId, Instant now) {
-    return refunds
-        .recentCalls(tx, msn, orderId, now.minus(Duration.ofMinutes(1)))
-        .compose(
-            recent -> {
-              if (recent.calls() < config.upstreamCallsPerMinute()) {
-                return Future.succeededFuture();
-              }
-              long wait =
-                  Math.max(
-                      1,
-                      Duration.between(now, recent.oldest().plus(Duration.ofMinutes(1)))
-                          .toSeconds());
-              return Future.failedFuture(
-                  new ProblemException(
-                          429,
-                          "TOO_MANY_REFUNDS",
-                          "Too many requests",
-                          "Vipps accepts "
-                              + config.upstreamCallsPerMinute()
-                              + " refund calls per payment per minute; try again in "
-                              + wait
-                              + " s.")
-                      .with("retryAfterSeconds", wait));
-            });
+  private ProblemException tooManyRefunds(Instant oldest, Instant now) {
+    long wait = Math.max(1, Duration.between(now, oldest.plus(Duration.ofMinutes(1))).toSeconds());
+    return new ProblemException(
+            429,
+            "TOO_MANY_REFUNDS",
+            "Too many requests",
+            "Vipps accepts "
+                + config.upstreamCallsPerMinute()
+                + " refund calls per payment per minute; try again in "
+                + wait
+                + " s.")
+        .with("retryAfterSeconds", wait);
+  }
+
+  private static ProblemException perDayExceeded(Store requesting, long today) {
+    RefundLimits limits = requesting.limits();
+    return limitExceeded(
+        "Your store may refund at most "
+            + new Money(limits.perDay(), limits.currency())
+            + " per day; "
+            + new Money(today, limits.currency())
+            + " is already refunded or in progress today.");
   }
 
   private static void checkPerRefundLimit(Store requesting, Money amount) {
@@ -466,40 +479,11 @@ public final class RefundService {
     }
   }
 
-  /** Per-day limit, atomically: the requesting store's row is locked while its day is summed. */
-  private Future<Void> checkPerDayLimit(
-      SqlConnection tx, Store requesting, Money amount, Instant now) {
-    RefundLimits limits = requesting.limits();
-    if (limits == null || limits.perDay() == null) {
-      return Future.succeededFuture();
-    }
-    LocalDate day = LocalDate.ofInstant(now, config.limitZone());
-    Instant from = day.atStartOfDay(config.limitZone()).toInstant();
-    Instant to = day.plusDays(1).atStartOfDay(config.limitZone()).toInstant();
-    return stores
-        .findForUpdate(tx, requesting.storeId())
-        .compose(
-            locked ->
-                refunds.requestedInPeriod(tx, requesting.storeId(), amount.currency(), from, to))
-        .compose(
-            today ->
-                today + amount.value() > limits.perDay()
-                    ? Future.failedFuture(
-                        limitExceeded(
-                            "Your store may refund at most "
-                                + new Money(limits.perDay(), limits.currency())
-                                + " per day; "
-                                + new Money(today, limits.currency())
-                                + " is already refunded or in progress today."))
-                    : Future.succeededFuture());
-  }
-
   private Future<Refund> callVipps(Caller caller, Refund refund, KeysInUse keys) {
     return vipps
         .refund(callFor(refund, keys))
         .compose(
-            outcome ->
-                recorder.record(refund.refundId(), outcome, caller.actor(), caller.requestId()))
+            outcome -> recorder.recordFrom(refund, outcome, caller.actor(), caller.requestId()))
         .recover(
             failure -> {
               // Written ahead: whatever failed after the commit, the reconciler finishes it.

@@ -22,6 +22,12 @@ import java.util.Map;
  * broker, e.g. in the merchant portal) minus what is still in flight here. Vipps itself refuses a
  * refund above what it holds, so the write path's figure can only be too generous by refunds made
  * outside the broker, never let money be refunded twice.
+ *
+ * <p>The write path's decision is made inside the database, under the order's lock, by V12's {@code
+ * refund_write_ahead} ({@code amount > captured − succeeded − in flight} refuses), and {@link
+ * #WINDOW} reaches it as a bound the broker computes; the same formula, in SQL because the decision
+ * must be taken in the transaction that reserves the amount without another round trip. A refusal
+ * comes back with the figures, and {@link #left} words it.
  */
 public final class Refundable implements RefundBalance {
   /** Vipps accepts refunds up to 365 days after the payment. */

@@ -27,6 +27,7 @@ final class BenchPostgres implements AutoCloseable {
 
   private final EmbeddedPostgres postgres;
   private final Path dataDir;
+  private final Map<String, Connection> monitoring = new java.util.HashMap<>();
 
   private BenchPostgres(EmbeddedPostgres postgres, Path dataDir) {
     this.postgres = postgres;
@@ -51,12 +52,15 @@ final class BenchPostgres implements AutoCloseable {
               .setServerConfig("fsync", fsync);
       if (statementStats) {
         builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
+        // statements inside triggers too (marked toplevel = false): what a trigger costs shows
+        builder.setServerConfig("pg_stat_statements.track", "all");
       }
       BenchPostgres db = new BenchPostgres(builder.start(), dataDir);
       db.execute("postgres", "CREATE ROLE " + APP_USER + " LOGIN");
       db.execute("postgres", "CREATE DATABASE " + DATABASE);
       if (statementStats) {
-        db.execute(DATABASE, "CREATE EXTENSION pg_stat_statements");
+        // read from the postgres database: the measuring stays out of the measured database
+        db.execute("postgres", "CREATE EXTENSION pg_stat_statements");
       }
       return db;
     } catch (IOException e) {
@@ -70,12 +74,46 @@ final class BenchPostgres implements AutoCloseable {
 
   /** {@code DATABASE_URL} for the broker's least-privilege login. */
   String appUrl() {
-    return "postgresql://" + APP_USER + "@127.0.0.1:" + port() + "/" + DATABASE;
+    return appUrl(DATABASE);
   }
 
   /** {@code DATABASE_MIGRATION_URL}: the owner (superuser) account. */
   String ownerUrl() {
-    return "postgresql://postgres@127.0.0.1:" + port() + "/" + DATABASE;
+    return ownerUrl(DATABASE);
+  }
+
+  String appUrl(String database) {
+    return "postgresql://" + APP_USER + "@127.0.0.1:" + port() + "/" + database;
+  }
+
+  String ownerUrl(String database) {
+    return "postgresql://postgres@127.0.0.1:" + port() + "/" + database;
+  }
+
+  /** A JDBC connection as the owner (superuser) to {@code database}. */
+  Connection ownerConnection(String database) throws SQLException {
+    return connect(database);
+  }
+
+  /** The settings that decide what a commit costs, for the record. */
+  Map<String, String> durabilitySettings() {
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    for (String name :
+        List.of(
+            "server_version",
+            "fsync",
+            "synchronous_commit",
+            "wal_sync_method",
+            "full_page_writes",
+            "commit_delay",
+            "wal_buffers",
+            "shared_buffers",
+            "max_wal_size",
+            "checkpoint_timeout",
+            "max_connections")) {
+      settings.put(name, setting(name));
+    }
+    return settings;
   }
 
   /** The postmaster's pid (its children are the backends and helpers). */
@@ -94,17 +132,55 @@ final class BenchPostgres implements AutoCloseable {
 
   /** Rows of {@code sql} in the broker's database, as the owner. */
   List<Map<String, Object>> query(String sql) {
-    try (Connection c = connect(DATABASE);
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(sql)) {
-      return TestDatabase.rows(rs);
+    return query(DATABASE, sql);
+  }
+
+  /**
+   * Rows of {@code sql} in {@code database}, as the owner, on a connection kept open for such
+   * queries (so measuring does not fork a backend per query).
+   */
+  synchronized List<Map<String, Object>> query(String database, String sql) {
+    try {
+      Connection c = monitoring.get(database);
+      if (c == null || c.isClosed()) {
+        c = connect(database);
+        monitoring.put(database, c);
+      }
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery(sql)) {
+        return TestDatabase.rows(rs);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(sql + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Executes {@code sql} on the kept owner session of {@code database} (session settings stay). */
+  synchronized void execute(String database, String sql, boolean onKeptSession) {
+    if (!onKeptSession) {
+      execute(database, sql);
+      return;
+    }
+    try {
+      Connection c = monitoring.get(database);
+      if (c == null || c.isClosed()) {
+        c = connect(database);
+        monitoring.put(database, c);
+      }
+      try (Statement s = c.createStatement()) {
+        s.execute(sql);
+      }
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);
     }
   }
 
   long queryLong(String sql) {
-    return ((Number) query(sql).get(0).values().iterator().next()).longValue();
+    return queryLong(DATABASE, sql);
+  }
+
+  long queryLong(String database, String sql) {
+    return ((Number) query(database, sql).get(0).values().iterator().next()).longValue();
   }
 
   void execute(String database, String sql) {
@@ -122,7 +198,15 @@ final class BenchPostgres implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    for (Connection c : monitoring.values()) {
+      try {
+        c.close();
+      } catch (SQLException e) {
+        // the server stops next anyway
+      }
+    }
+    monitoring.clear();
     try {
       postgres.close();
     } catch (IOException e) {

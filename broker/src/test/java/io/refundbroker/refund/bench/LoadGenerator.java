@@ -14,6 +14,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
+import java.util.function.Supplier;
 
 /**
  * Drives HTTP load from ONE event loop of its own (Vert.x {@link WebClient}, HTTP/1.1 keep-alive,
@@ -26,7 +27,22 @@ final class LoadGenerator implements AutoCloseable {
   /** Where requests come from. */
   interface Source {
     /** Sends the next request now; null when there is nothing left to send. */
-    Future<HttpResponse<Buffer>> sendNext();
+    Future<Answer> sendNext();
+  }
+
+  /**
+   * What one request got: a status (0: no answer at all), and for an unexpected status the
+   * problem's {@code code} and the body (read only when the status was not the expected one).
+   */
+  record Answer(int status, Supplier<String> body) {
+    static Answer of(int status) {
+      return new Answer(status, () -> null);
+    }
+  }
+
+  /** An HTTP request's answer as a load {@link Answer}. */
+  static Future<Answer> http(Future<HttpResponse<Buffer>> response) {
+    return response.map(r -> new Answer(r.statusCode(), r::bodyAsString));
   }
 
   private final Vertx vertx;
@@ -50,6 +66,18 @@ final class LoadGenerator implements AutoCloseable {
 
   WebClient client() {
     return client;
+  }
+
+  /** The generator's Vert.x (one event loop): sources that are not HTTP run on it too. */
+  Vertx vertx() {
+    return vertx;
+  }
+
+  /** Runs {@code task} on the generator's event loop and waits for the future it returns. */
+  <T> T onLoop(Supplier<Future<T>> task, Duration limit) {
+    Promise<T> done = Promise.promise();
+    context.runOnContext(v -> task.get().onComplete(done));
+    return Await.result(done.future(), limit);
   }
 
   /** A running phase: when its measured window began, and when its last answer arrived. */
@@ -97,7 +125,7 @@ final class LoadGenerator implements AutoCloseable {
   }
 
   private static void record(
-      PhaseStats stats, long latency, boolean inWindow, AsyncResult<HttpResponse<Buffer>> answer) {
+      PhaseStats stats, long latency, boolean inWindow, AsyncResult<Answer> answer) {
     if (answer.failed()) {
       Throwable cause = answer.cause();
       stats.record(
@@ -108,16 +136,16 @@ final class LoadGenerator implements AutoCloseable {
           String.valueOf(cause.getMessage()));
       return;
     }
-    HttpResponse<Buffer> response = answer.result();
-    int status = response.statusCode();
+    Answer response = answer.result();
+    int status = response.status();
     if (status == stats.expectedStatus) {
       stats.record(latency, inWindow, status, null, null);
       return;
     }
-    String body = response.bodyAsString();
+    String body = response.body().get();
     String code = null;
     try {
-      code = new JsonObject(body).getString("code");
+      code = body == null ? null : new JsonObject(body).getString("code");
     } catch (RuntimeException e) {
       // not a problem document; the status alone classifies it
     }
@@ -176,7 +204,7 @@ final class LoadGenerator implements AutoCloseable {
     private void next() {
       long now = System.nanoTime();
       PhaseStats stats = now < windowStart && warm != null ? warm : measured;
-      Future<HttpResponse<Buffer>> sent = now >= end ? null : source.sendNext();
+      Future<Answer> sent = now >= end ? null : source.sendNext();
       if (sent == null) {
         if (--running == 0) {
           // a phase that ran out of requests early measured only until now
@@ -262,7 +290,7 @@ final class LoadGenerator implements AutoCloseable {
           stop();
           return;
         }
-        Future<HttpResponse<Buffer>> sent = source.sendNext();
+        Future<Answer> sent = source.sendNext();
         if (sent == null) {
           stop();
           return;

@@ -59,6 +59,50 @@ final class ProcStats {
     return total;
   }
 
+  /**
+   * CPU ticks of a PostgreSQL server's processes by kind: {@code backends of <user>} (client
+   * connections, by login role), {@code walwriter}, {@code checkpointer}, {@code background
+   * writer}, {@code autovacuum}, {@code other} (postmaster and other helpers), and {@code exited}:
+   * processes that ended since the server started (autovacuum workers, short connections), whose
+   * time the postmaster collected when it reaped them.
+   */
+  static Map<String, Long> postgresTicksByKind(long postmaster) {
+    Map<String, Long> byKind = new java.util.TreeMap<>();
+    for (long pid : tree(postmaster)) {
+      byKind.merge(postgresKind(pid), cpuTicks(pid), Long::sum);
+    }
+    String[] fields = statFields(postmaster);
+    if (fields != null) {
+      byKind.merge("exited", Long.parseLong(fields[13]) + Long.parseLong(fields[14]), Long::sum);
+    }
+    return byKind;
+  }
+
+  private static String postgresKind(long pid) {
+    String title;
+    try {
+      title = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+    } catch (IOException | RuntimeException e) {
+      return "other";
+    }
+    if (!title.startsWith("postgres: ")) {
+      return "other";
+    }
+    String rest = title.substring("postgres: ".length()).trim();
+    for (String helper :
+        List.of("walwriter", "checkpointer", "background writer", "autovacuum", "walsender")) {
+      if (rest.startsWith(helper)) {
+        return helper.equals("autovacuum") ? "autovacuum" : helper;
+      }
+    }
+    if (rest.startsWith("logical replication") || rest.startsWith("archiver")) {
+      return "other";
+    }
+    // a client backend's title: "<user> <database> <host>(<port>) <state>"
+    String user = rest.split(" ", 2)[0];
+    return "backends of " + user;
+  }
+
   /** {@code root} and every live descendant. */
   static Set<Long> tree(long root) {
     Map<Long, List<Long>> children = new HashMap<>();
