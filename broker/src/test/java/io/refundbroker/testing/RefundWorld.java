@@ -65,8 +65,10 @@ public final class RefundWorld implements AutoCloseable {
           TestBroker.builder()
               .clock(clock)
               .env("VIPPS_BASE_URL", vipps.baseUrl())
-              .env("VIPPS_CONNECT_TIMEOUT", "1s")
-              .env("VIPPS_READ_TIMEOUT", "1s")
+              // generous: a loaded machine's first calls (cold JIT) must not time out; a test that
+              // wants Vipps calls to time out sets its own (RefundFaultsIT)
+              .env("VIPPS_CONNECT_TIMEOUT", "5s")
+              .env("VIPPS_READ_TIMEOUT", "5s")
               .env("VIPPS_MAX_ATTEMPTS", "2")
               .env("VIPPS_RETRY_BACKOFF", "5ms")
               .env("VIPPS_PAYMENT_CACHE_TTL", "0s")
