@@ -30,6 +30,7 @@ public record RefundLogEntry(
     String reason,
     String failureCode,
     Integer credentialsVersion,
+    String partnerId,
     int attempts,
     String vippsIdempotencyKey) {
 
@@ -37,7 +38,7 @@ public record RefundLogEntry(
   static final String COLUMNS =
       "refund_id, created_at, updated_at, completed_at, status, chain_id, requesting_store_id,"
           + " requesting_client_id, origin_store_id, order_id, msn, api, amount_value, currency,"
-          + " reason, failure_code, credentials_version, attempts, upstream_key";
+          + " reason, failure_code, credentials_version, partner_id, attempts, upstream_key";
 
   /** Column headers of the CSV export, in order (see {@link #csvCells()}). */
   public static final List<String> CSV_HEADER =
@@ -82,6 +83,7 @@ public record RefundLogEntry(
         row.getString("reason"),
         row.getString("failure_code"),
         row.getInteger("credentials_version"),
+        row.getString("partner_id"),
         row.getInteger("attempts"),
         row.getString("upstream_key"));
   }
@@ -112,6 +114,9 @@ public record RefundLogEntry(
     }
     if (credentialsVersion != null) {
       json.put("credentialsVersion", credentialsVersion);
+    }
+    if (partnerId != null) {
+      json.put("partnerId", partnerId);
     }
     return json;
   }

@@ -3,9 +3,12 @@ package io.refundbroker.credential;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
+import io.refundbroker.config.Secret;
 import io.refundbroker.money.Money;
+import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.RecordedRequest;
+import io.refundbroker.sandbox.SandboxPartner;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.CredentialBackendKind;
@@ -26,6 +29,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -109,6 +113,64 @@ class CrossInstanceInvalidationIT {
         vault.close();
       }
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(CredentialBackendKind.class)
+  void aPartnerRotationOnOneInstanceIsServedByTheOtherBeforeItsTtl(CredentialBackendKind backend)
+      throws IOException {
+    VaultDouble vault = backend == CredentialBackendKind.VAULT ? VaultDouble.start() : null;
+    TestDatabase db = TestPostgres.newDatabase();
+    Path kek = Files.createTempDirectory("rb-kek").resolve("shared.kek");
+    try (TestSandbox sandbox = TestSandbox.start();
+        TestBroker a = instance(backend, vault, db, kek, sandbox);
+        TestBroker b = instance(backend, vault, db, kek, sandbox)) {
+      KeyHolder partner = KeyHolder.partner("xi-vendor");
+      SandboxPartner first = partnerKeys("xi-1");
+      sandbox.sandbox().registerPartner(first);
+      rotatePartner(a, first);
+      assertThat(partnerClientIdOn(b, partner)).isEqualTo(first.clientId());
+
+      SandboxPartner second = partnerKeys("xi-2");
+      sandbox.sandbox().registerPartner(second);
+      rotatePartner(a, second);
+      Poll.until(
+          "B serves the partner's version 2",
+          WAIT,
+          () -> second.clientId().equals(partnerClientIdOn(b, partner)));
+      sandbox.assertNoViolations();
+    } finally {
+      if (vault != null) {
+        assertThat(vault.specViolations()).isEmpty();
+        vault.close();
+      }
+    }
+  }
+
+  private static SandboxPartner partnerKeys(String clientId) {
+    return new SandboxPartner(
+        "xi-vendor",
+        clientId + "-" + TestSandbox.randomHex(4),
+        Secret.of("xs-" + TestSandbox.randomHex(12)),
+        Secret.of("xk-" + TestSandbox.randomHex(12)),
+        Set.of("610009"));
+  }
+
+  private static void rotatePartner(TestBroker broker, SandboxPartner keys) {
+    HttpResult result =
+        broker.send(
+            HttpMethod.PUT,
+            "/v1/admin/partners/" + keys.partnerId() + "/credentials",
+            broker.adminToken(),
+            new JsonObject()
+                .put("clientId", keys.clientId())
+                .put("clientSecret", keys.clientSecret().reveal())
+                .put("subscriptionKey", keys.subscriptionKey().reveal()));
+    assertThat(result.status()).as(result.toString()).isEqualTo(200);
+  }
+
+  private static String partnerClientIdOn(TestBroker broker, KeyHolder partner) {
+    return Await.result(broker.app().credentials().current(partner)).clientId();
   }
 
   private static TestBroker instance(

@@ -116,6 +116,18 @@ class PartnerKeysIT {
                 .get(0))
         .containsEntry("partner_id", "pos-vendor")
         .containsEntry("credentials_version", 1);
+    String auditor = world.broker.issueToken("AUDITOR", null);
+    JsonObject logged =
+        world
+            .broker
+            .get("/v1/audit/refunds?orderId=oslo-a-000001", auditor)
+            .json()
+            .getJsonArray("refunds")
+            .getJsonObject(0);
+    assertThat(logged.getString("partnerId"))
+        .as("the refund log names the key set")
+        .isEqualTo("pos-vendor");
+    assertThat(logged.getInteger("credentialsVersion")).isEqualTo(1);
     AuditLinks.await(world.broker.database());
     List<Map<String, Object>> events =
         world
