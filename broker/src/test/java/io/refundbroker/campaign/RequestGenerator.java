@@ -727,9 +727,8 @@ final class RequestGenerator {
         || length > schema.getInteger("maxLength", Integer.MAX_VALUE)) {
       return true;
     }
-    boolean lone =
-        value.chars().anyMatch(Character::isSurrogate)
-            && !value.codePoints().allMatch(c -> c < 0xD800 || c > 0xDFFF);
+    // codePoints() yields an unpaired surrogate as itself
+    boolean lone = value.codePoints().anyMatch(c -> c >= 0xD800 && c <= 0xDFFF);
     if (lone || value.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
       // no pattern of the contract admits these, and the broker refuses them in free text too
       return true;
