@@ -625,7 +625,7 @@ public final class BrokerApp {
           new Api(
               vertx,
               contract,
-              clients.authenticator(config.tls().clientAuth()),
+              clients.authenticator(config.tls().clientAuth(), registry),
               config.http().maxBodyBytes(),
               config.http().maxImportBytes(),
               uploads);

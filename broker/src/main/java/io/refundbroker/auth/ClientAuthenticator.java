@@ -1,5 +1,6 @@
 package io.refundbroker.auth;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.refundbroker.caller.Principal;
 import io.refundbroker.caller.Role;
 import io.refundbroker.config.BrokerConfig.ClientAuthMode;
@@ -33,11 +34,18 @@ public final class ClientAuthenticator implements Authenticator {
   private final BearerAuth tokens;
   private final CertificateAuth certificates;
   private final ClientAuthMode mode;
+  private final AuthorizationRefusals refusals;
 
   public ClientAuthenticator(ClientService clients, ClientAuthMode mode) {
+    this(clients, mode, null);
+  }
+
+  /** Counts refusals in {@code registry} (none when null) and logs them. */
+  public ClientAuthenticator(ClientService clients, ClientAuthMode mode, MeterRegistry registry) {
     this.tokens = new BearerAuth(clients);
     this.certificates = new CertificateAuth(clients);
     this.mode = mode;
+    this.refusals = new AuthorizationRefusals(registry);
   }
 
   @Override
@@ -50,7 +58,7 @@ public final class ClientAuthenticator implements Authenticator {
     return ctx ->
         identify(ctx)
             .onSuccess(principal -> authorize(ctx, principal, roles, allowed))
-            .onFailure(ctx::fail);
+            .onFailure(failure -> refuse(ctx, failure, null));
   }
 
   private Future<Principal> identify(RoutingContext ctx) {
@@ -82,16 +90,22 @@ public final class ClientAuthenticator implements Authenticator {
                     + " client certificate issued by this broker."));
   }
 
-  private static void authorize(
-      RoutingContext ctx, Principal principal, Set<Role> roles, String allowed) {
+  private void refuse(RoutingContext ctx, Throwable failure, Principal who) {
+    refusals.record(ctx, failure, who);
+    ctx.fail(failure);
+  }
+
+  private void authorize(RoutingContext ctx, Principal principal, Set<Role> roles, String allowed) {
     if (!roles.contains(principal.role())) {
-      ctx.fail(
+      refuse(
+          ctx,
           ProblemException.forbidden(
               "This operation needs a "
                   + allowed
                   + " client; this client has role "
                   + principal.role().name().toUpperCase(Locale.ROOT)
-                  + "."));
+                  + "."),
+          principal);
       return;
     }
     Callers.attach(ctx, principal);

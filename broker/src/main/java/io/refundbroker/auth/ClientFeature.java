@@ -1,5 +1,6 @@
 package io.refundbroker.auth;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.refundbroker.audit.AuditLog;
 import io.refundbroker.auth.certificate.ClientCa;
 import io.refundbroker.config.BrokerConfig.ClientAuthMode;
@@ -33,9 +34,12 @@ public final class ClientFeature implements Feature {
     return service;
   }
 
-  /** Authenticates requests as {@code mode} asks (tokens, certificates or both). */
-  public Authenticator authenticator(ClientAuthMode mode) {
-    return new ClientAuthenticator(service, mode);
+  /**
+   * Authenticates requests as {@code mode} asks (tokens, certificates or both), counting refusals
+   * in {@code registry}.
+   */
+  public Authenticator authenticator(ClientAuthMode mode, MeterRegistry registry) {
+    return new ClientAuthenticator(service, mode, registry);
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.refundbroker.audit.AuditLog;
 import io.refundbroker.caller.Caller;
 import io.refundbroker.db.Transactions;
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.sabotage.Sabotage;
 import io.refundbroker.salesunit.KeyHolder;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreService;
@@ -131,6 +132,13 @@ public final class CredentialService {
    *     cannot be used
    */
   public Future<Rotation> rotate(Caller caller, String storeId, KeySet keys, boolean validate) {
+    if (Sabotage.ECHO_SECRET_IN_LOG.on()) {
+      LOG.atInfo()
+          .setMessage("rotating keys")
+          .addKeyValue("storeId", storeId)
+          .addKeyValue("secret", keys.clientSecret().reveal())
+          .log();
+    }
     return stores
         .get(storeId)
         .map(Target::store)

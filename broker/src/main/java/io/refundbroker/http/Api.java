@@ -206,16 +206,18 @@ public final class Api {
 
   private Handler<RoutingContext> validation(Operation operation) {
     String operationId = operation.getOperationId();
-    return ctx ->
-        extractor
-            .extractValidatableRequest(ctx, operation)
-            .map(request -> StringParameters.quoted(request, operation))
-            .compose(request -> validator.validate(request, operationId))
-            .onSuccess(
-                validated -> {
-                  ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);
-                  ctx.next();
-                })
-            .onFailure(ctx::fail);
+    return ctx -> {
+      StringParameters.shieldHeaders(ctx.request(), operation);
+      extractor
+          .extractValidatableRequest(ctx, operation)
+          .map(request -> StringParameters.quoted(request, operation))
+          .compose(request -> validator.validate(request, operationId))
+          .onSuccess(
+              validated -> {
+                ctx.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validated);
+                ctx.next();
+              })
+          .onFailure(ctx::fail);
+    };
   }
 }

@@ -295,6 +295,10 @@ public final class FailureHandler implements Handler<RoutingContext> {
 
   private static String safeMessage(ValidatorException e) {
     String message = e.getMessage() == null ? "The request is invalid." : e.getMessage();
+    if (message.startsWith("Can't decode URL value")) {
+      // the library appends the value: never echo what the caller sent
+      return "A request parameter has a broken %-escape.";
+    }
     return message.length() > 300 ? message.substring(0, 300) + "…" : message;
   }
 

@@ -1,5 +1,6 @@
 package io.refundbroker.http;
 
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
 import io.vertx.json.schema.common.dsl.SchemaType;
 import io.vertx.openapi.contract.Location;
@@ -9,6 +10,8 @@ import io.vertx.openapi.validation.RequestParameter;
 import io.vertx.openapi.validation.ValidatableRequest;
 import io.vertx.openapi.validation.impl.RequestParameterImpl;
 import io.vertx.openapi.validation.impl.ValidatableRequestImpl;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -23,6 +26,26 @@ import java.util.Map;
  */
 final class StringParameters {
   private StringParameters() {}
+
+  /**
+   * vertx-openapi also %-decodes every header parameter as if it were part of a URL: an {@code
+   * Idempotency-Key} holding {@code +} or {@code %41} arrived changed, and one holding a lone
+   * {@code %} was refused with its value echoed in the problem. Header values are not URL-encoded;
+   * so, before extraction, each header parameter of the operation is replaced by its %-encoding,
+   * which that decoding turns back into exactly the value that was sent. (Nothing reads these
+   * headers from the raw request afterwards; handlers read the validated request.)
+   */
+  static void shieldHeaders(HttpServerRequest request, Operation operation) {
+    for (Parameter parameter : operation.getParameters()) {
+      if (parameter.getIn() != Location.HEADER) {
+        continue;
+      }
+      String raw = request.getHeader(parameter.getName());
+      if (raw != null) {
+        request.headers().set(parameter.getName(), URLEncoder.encode(raw, StandardCharsets.UTF_8));
+      }
+    }
+  }
 
   static ValidatableRequest quoted(ValidatableRequest request, Operation operation) {
     Map<String, RequestParameter> path = new HashMap<>(request.getPathParameters());

@@ -1,6 +1,7 @@
 package io.refundbroker.order;
 
 import io.refundbroker.money.Money;
+import io.refundbroker.sabotage.Sabotage;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -30,6 +31,17 @@ public final class OrderRepository {
           + ORDER_COLUMNS
           + " FROM orders WHERE store_id = #{storeId} AND order_id = #{orderId}";
   private static final String LOCK_ORDER = FIND_ORDER + " FOR UPDATE";
+
+  /** {@link Sabotage#SKIP_CHAIN_CHECK_FOR_STORES} only. */
+  private static final String FIND_IN_ANY_CHAIN =
+      """
+      SELECT o.store_id, o.order_id, o.amount_value, o.currency, o.captured_at, o.source,
+             o.registered_by, o.registered_at
+        FROM orders o
+       WHERE o.order_id = #{orderId} AND #{chainId}::text IS NOT NULL
+       ORDER BY o.store_id
+      """;
+
   private static final String FIND_IN_CHAIN =
       """
       SELECT o.store_id, o.order_id, o.amount_value, o.currency, o.captured_at, o.source,
@@ -69,12 +81,13 @@ public final class OrderRepository {
 
   /** The order locked until the transaction ends (serialises refunds of one order), or null. */
   public Future<Order> lock(SqlClient sql, String storeId, String orderId) {
-    return one(sql, LOCK_ORDER, storeId, orderId);
+    return one(sql, Sabotage.DROP_ORDER_LOCK.on() ? FIND_ORDER : LOCK_ORDER, storeId, orderId);
   }
 
   /** Registered orders with this id in any store of the chain. */
   public Future<List<Order>> findInChain(SqlClient sql, String chainId, String orderId) {
-    return SqlTemplate.forQuery(sql, FIND_IN_CHAIN)
+    return SqlTemplate.forQuery(
+            sql, Sabotage.SKIP_CHAIN_CHECK_FOR_STORES.on() ? FIND_IN_ANY_CHAIN : FIND_IN_CHAIN)
         .mapTo(Order::fromRow)
         .execute(Map.of("chainId", chainId, "orderId", orderId))
         .map(

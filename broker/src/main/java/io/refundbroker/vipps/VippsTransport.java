@@ -1,6 +1,7 @@
 package io.refundbroker.vipps;
 
 import io.refundbroker.config.BrokerConfig.VippsConfig;
+import io.refundbroker.sabotage.Sabotage;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.vipps.SendFailure.Stage;
 import io.refundbroker.vipps.VippsErrors.Dialect;
@@ -240,6 +241,13 @@ final class VippsTransport {
 
   private Future<Exchange> retry(Request request, Bearer bearer, Attempt next) {
     metrics.retry(request.op().tag, request.api());
+    if (Sabotage.FRESH_VIPPS_KEY_ON_RETRY.on()) {
+      for (String name : new String[] {VippsHeaders.IDEMPOTENCY_KEY, VippsHeaders.REQUEST_ID}) {
+        if (request.headers().contains(name)) {
+          request.headers().set(name, "sabotage-" + java.util.UUID.randomUUID());
+        }
+      }
+    }
     return vertx
         .timer(backoffMillis(next.number() - 1), TimeUnit.MILLISECONDS)
         .compose(fired -> attempt(request, bearer, next));

@@ -18,6 +18,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +38,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,6 +78,7 @@ class BadInputFuzzIT {
   private RefundWorld world;
   private RequestGenerator generator;
   private ExecutorService senders;
+  private Connection jdbc;
 
   @BeforeAll
   void start() {
@@ -83,7 +89,10 @@ class BadInputFuzzIT {
                 builder
                     .env("AUDIT_CHECKPOINT_EVERY", "10000000")
                     .env("AUDIT_CHECKPOINT_INTERVAL", "1d")
-                    .env("ORDER_LOOKUPS_PER_MINUTE", "100000"));
+                    .env("ORDER_LOOKUPS_PER_MINUTE", "100000")
+                    // generous: the campaign runs beside the rest of the suite on a busy machine
+                    .env("VIPPS_READ_TIMEOUT", "10s")
+                    .env("VIPPS_CONNECT_TIMEOUT", "5s"));
     Shop oslo = world.shop("oslo-1", "acme", "100001");
     Shop bergen = world.shop("bergen-1", "acme", "100002");
     Shop stock = world.shop("stock-1", "globex", "200001");
@@ -152,12 +161,24 @@ class BadInputFuzzIT {
                 pathValues,
                 world.broker.config().http().maxBodyBytes()));
     senders = Executors.newFixedThreadPool(CONNECTIONS);
+    try {
+      jdbc = world.broker.database().appConnection();
+    } catch (SQLException e) {
+      throw new AssertionError(e);
+    }
   }
 
   @AfterAll
   void stop() {
     if (senders != null) {
       senders.shutdownNow();
+    }
+    if (jdbc != null) {
+      try {
+        jdbc.close();
+      } catch (SQLException e) {
+        throw new AssertionError(e);
+      }
     }
     if (world != null) {
       world.close();
@@ -320,34 +341,45 @@ class BadInputFuzzIT {
 
   /** Row counts of every table and the head of the audit chain, once every event is linked. */
   private Map<String, Long> snapshot() {
+    StringBuilder sql = new StringBuilder("SELECT ");
+    for (String table : TABLES) {
+      sql.append("(SELECT count(*) FROM ").append(table).append(") AS ").append(table).append(", ");
+    }
+    sql.append("(SELECT coalesce(max(seq), 0) FROM audit_links) AS head_seq, ")
+        .append(
+            "(SELECT coalesce(('x' || substr(hash, 1, 15))::bit(60)::bigint, 0) FROM audit_links")
+        .append(" ORDER BY seq DESC LIMIT 1) AS head_hash");
+    AtomicReference<Map<String, Long>> last = new AtomicReference<>();
     Poll.until(
         "every audit event is linked",
         Duration.ofSeconds(30),
-        () ->
-            world.broker.database().queryLong("SELECT count(*) FROM audit_entries")
-                == world.broker.database().queryLong("SELECT count(*) FROM audit_links"));
+        () -> {
+          last.set(counts(sql.toString()));
+          return last.get().get("audit_entries").equals(last.get().get("audit_links"));
+        });
+    return last.get();
+  }
+
+  private Map<String, Long> counts(String sql) {
     Map<String, Long> counts = new TreeMap<>();
-    for (String table : TABLES) {
-      counts.put(table, world.broker.database().queryLong("SELECT count(*) FROM " + table));
+    try (Statement statement = jdbc.createStatement();
+        ResultSet row = statement.executeQuery(sql)) {
+      row.next();
+      for (String table : TABLES) {
+        counts.put(table, row.getLong(table));
+      }
+      counts.put("audit head seq", row.getLong("head_seq"));
+      counts.put("audit head hash", row.getLong("head_hash"));
+    } catch (SQLException e) {
+      throw new AssertionError("could not read the row counts", e);
     }
-    counts.put(
-        "audit head seq",
-        world.broker.database().queryLong("SELECT coalesce(max(seq), 0) FROM audit_links"));
-    counts.put(
-        "audit head hash",
-        world
-            .broker
-            .database()
-            .queryLong(
-                "SELECT coalesce(('x' || substr(hash, 1, 15))::bit(60)::bigint, 0) FROM audit_links"
-                    + " ORDER BY seq DESC LIMIT 1"));
     return counts;
   }
 
   /** Sends the cases one by one and names the first after which something was written. */
   private String firstWriter(List<Case> cases) {
     try (WireClient client = new WireClient(world.broker.port())) {
-      for (Case c : cases) {
+      for (Case c : cases.subList(0, Math.min(cases.size(), 300))) {
         Map<String, Long> before = snapshot();
         Answer answer = client.send(c);
         if (!before.equals(snapshot())) {
@@ -361,7 +393,7 @@ class BadInputFuzzIT {
         }
       }
     }
-    return "none when sent one by one";
+    return "none of the first 300 when sent one by one";
   }
 
   private static String difference(Map<String, Long> before, Map<String, Long> after) {

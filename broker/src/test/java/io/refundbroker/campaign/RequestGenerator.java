@@ -219,13 +219,15 @@ final class RequestGenerator {
       switch (in) {
         case "path" -> {
           List<String> values = fixtures.pathValues().get(op.operationId() + "." + name);
+          boolean exclusive = values != null;
           if (values == null) {
             values = fixtures.known().get(name);
           }
+          // an operation with its own objects never falls back to the shared ones
           String value =
               values != null && random.nextInt(10) < 8
                   ? values.get(random.nextInt(values.size()))
-                  : String.valueOf(value(schema, name, random, boundary));
+                  : String.valueOf(value(schema, exclusive ? "" : name, random, boundary));
           draft.path.put(name, escape(value));
         }
         case "query" -> {
@@ -706,7 +708,37 @@ final class RequestGenerator {
       bad.add(good + "<script>");
       bad.add("z".repeat(300));
     }
-    return bad.get(random.nextInt(bad.size()));
+    return pickBreaking(schema, bad, random);
+  }
+
+  /** One of {@code candidates} that really breaks {@code schema} (pattern, length or enum). */
+  private static String pickBreaking(JsonObject schema, List<String> candidates, Random random) {
+    List<String> breaking = candidates.stream().filter(c -> breaks(schema, c)).toList();
+    return breaking.isEmpty() ? null : breaking.get(random.nextInt(breaking.size()));
+  }
+
+  /** Whether {@code value} breaks the string {@code schema}. */
+  static boolean breaks(JsonObject schema, String value) {
+    if (schema.containsKey("enum")) {
+      return !schema.getJsonArray("enum").contains(value);
+    }
+    int length = value.codePointCount(0, value.length());
+    if (length < schema.getInteger("minLength", 0)
+        || length > schema.getInteger("maxLength", Integer.MAX_VALUE)) {
+      return true;
+    }
+    // codePoints() yields an unpaired surrogate as itself
+    boolean lone = value.codePoints().anyMatch(c -> c >= 0xD800 && c <= 0xDFFF);
+    if (lone || value.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+      // no pattern of the contract admits these, and the broker refuses them in free text too
+      return true;
+    }
+    String pattern = schema.getString("pattern");
+    if (pattern == null) {
+      return false;
+    }
+    String body = pattern.replaceAll("^\\^", "").replaceAll("\\$$", "");
+    return !java.util.regex.Pattern.compile(body).matcher(value).matches();
   }
 
   private Case badContentType(Operation op, Random random) {
@@ -866,6 +898,9 @@ final class RequestGenerator {
     }
     if (dice == 1 || members.isEmpty()) {
       String extra = pick(random, "fuzzExtra", "clientSecret", "__proto__", "status", "");
+      if (memberSchema(targetSchema, extra) != null) {
+        extra = "fuzzExtra";
+      }
       target.put(extra, pick(random, "x", "1"));
       return draft.toCase(
           Kind.INVALID,
@@ -950,7 +985,7 @@ final class RequestGenerator {
       bad.add(good + " ");
       bad.add(good + "é");
     }
-    return bad.get(random.nextInt(bad.size()));
+    return pickBreaking(schema, bad, random);
   }
 
   private Object wrongType(JsonObject schema, Random random) {
@@ -1020,9 +1055,14 @@ final class RequestGenerator {
     throw new IllegalStateException("no alternative but null: " + alternatives);
   }
 
-  private static boolean allowsNull(JsonObject schema) {
+  private boolean allowsNull(JsonObject schema) {
     Object type = schema.getValue("type");
-    return type instanceof JsonArray types && types.contains("null");
+    if (type instanceof JsonArray types && types.contains("null")) {
+      return true;
+    }
+    JsonArray oneOf = schema.getJsonArray("oneOf");
+    return oneOf != null
+        && oneOf.stream().anyMatch(s -> "null".equals(resolve((JsonObject) s).getValue("type")));
   }
 
   private String type(JsonObject schema) {

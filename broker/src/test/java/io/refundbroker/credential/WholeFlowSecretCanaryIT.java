@@ -19,12 +19,15 @@ import io.refundbroker.vipps.VippsHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -229,6 +232,17 @@ class WholeFlowSecretCanaryIT {
           .containsKey("public.refunds.upstream_key");
 
       // ---------------------------------------------------------------- no secret leaked
+      // every canary also as Base64 (standard and URL-safe, with and without padding),
+      // %-encoded and hex: an encoding is no hiding place
+      Map<String, String> raw = new LinkedHashMap<>(secrets);
+      secrets.clear();
+      secrets.putAll(withEncodings(raw));
+      assertThat(
+              found(
+                  Base64.getEncoder().encodeToString(admin.getBytes(StandardCharsets.UTF_8)),
+                  secrets))
+          .as("the encoded search finds an encoded canary")
+          .contains("admin API token (base64)");
       assertThat(found(logText, secrets)).as("secrets in the logs").isEmpty();
       for (HttpResult response : responses) {
         assertThat(found(response.headers().toString() + "\n" + response.text(), secrets))
@@ -238,6 +252,26 @@ class WholeFlowSecretCanaryIT {
       assertThat(found(metrics, secrets)).as("secrets in the metrics").isEmpty();
       assertThat(columnsHolding(world.broker.database(), secrets))
           .as("columns holding a secret")
+          .isEmpty();
+      // the sandbox's records: what Vipps received carries only what Vipps must get (its keys and
+      // tokens), never the broker's own secrets; its ledger carries none at all
+      Map<String, String> notForVipps = new LinkedHashMap<>(secrets);
+      notForVipps
+          .keySet()
+          .removeIf(
+              label ->
+                  label.startsWith("client secret of ")
+                      || label.startsWith("subscription key of ")
+                      || label.startsWith("Vipps access token"));
+      String sandboxRecords =
+          wire.stream()
+                  .map(r -> r.method() + " " + r.path() + "\n" + r.headers() + "\n" + r.body())
+                  .collect(Collectors.joining("\n"))
+              + "\n"
+              + world.vipps.sandbox().ledger();
+      assertThat(found(sandboxRecords, notForVipps)).as("broker secrets sent to Vipps").isEmpty();
+      assertThat(found(String.valueOf(world.vipps.sandbox().ledger()), secrets))
+          .as("secrets in the sandbox's ledger")
           .isEmpty();
       world.vipps.assertNoViolations();
     } finally {
@@ -290,6 +324,27 @@ class WholeFlowSecretCanaryIT {
             .collect(Collectors.joining());
     assertThat(body).as(file + " holds a key").hasSizeGreaterThan(20);
     return Optional.of(body);
+  }
+
+  /** Each canary raw, as Base64 (standard, URL-safe, unpadded), %-encoded and as hex. */
+  static Map<String, String> withEncodings(Map<String, String> canaries) {
+    Map<String, String> all = new LinkedHashMap<>();
+    canaries.forEach(
+        (label, value) -> {
+          byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+          all.put(label, value);
+          all.put(label + " (base64)", Base64.getEncoder().encodeToString(bytes));
+          all.put(
+              label + " (base64, unpadded)",
+              Base64.getEncoder().withoutPadding().encodeToString(bytes));
+          all.put(
+              label + " (base64url)",
+              Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+          all.put(label + " (url-encoded)", URLEncoder.encode(value, StandardCharsets.UTF_8));
+          all.put(label + " (hex)", HexFormat.of().formatHex(bytes));
+          all.put(label + " (HEX)", HexFormat.of().withUpperCase().formatHex(bytes));
+        });
+    return all;
   }
 
   /** The labels of the {@code canaries} whose values occur in {@code text}. */
