@@ -104,11 +104,19 @@ BEGIN
       DETAIL = jsonb_build_object('side', 'origin')::text;
   END IF;
 
-  -- the order, locked until the end of this call
-  SELECT o.amount_value, o.currency, o.captured_at
-    INTO order_amount, order_currency, order_captured_at
-    FROM orders o WHERE o.store_id = p_origin_store_id AND o.order_id = p_order_id
-     FOR UPDATE;
+  -- the order, locked until the end of this call. Only the test suite's sabotage switch
+  -- DROP_ORDER_LOCK (io.refundbroker.sabotage.Sabotage, RELIABILITY.md) reads it unlocked, to show
+  -- that the concurrency tests notice; the broker sets that setting only while the switch is on.
+  IF current_setting('refundbroker.sabotage', true) = 'DROP_ORDER_LOCK' THEN
+    SELECT o.amount_value, o.currency, o.captured_at
+      INTO order_amount, order_currency, order_captured_at
+      FROM orders o WHERE o.store_id = p_origin_store_id AND o.order_id = p_order_id;
+  ELSE
+    SELECT o.amount_value, o.currency, o.captured_at
+      INTO order_amount, order_currency, order_captured_at
+      FROM orders o WHERE o.store_id = p_origin_store_id AND o.order_id = p_order_id
+       FOR UPDATE;
+  END IF;
   IF NOT FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'RB001', MESSAGE = 'ORDER_NOT_FOUND', DETAIL = '{}';
   END IF;

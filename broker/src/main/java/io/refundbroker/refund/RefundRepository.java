@@ -4,8 +4,10 @@ import io.refundbroker.audit.AuditLog;
 import io.refundbroker.db.SqlErrors;
 import io.refundbroker.order.Order;
 import io.refundbroker.order.RefundBalance;
+import io.refundbroker.sabotage.Sabotage;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.templates.SqlTemplate;
@@ -110,6 +112,12 @@ public final class RefundRepository {
   /** V12's write-ahead: checks, claim, insert and audit append in one call (one transaction). */
   static final String WRITE_AHEAD = call("refund_write_ahead", 31 + AuditLog.Sealed.COLUMNS);
 
+  /**
+   * {@link Sabotage#DROP_ORDER_LOCK} only: the write-ahead's transaction reads the order unlocked.
+   */
+  private static final String SABOTAGE_ORDER_LOCK =
+      "SELECT set_config('refundbroker.sabotage', 'DROP_ORDER_LOCK', true)";
+
   /** V12's outcome of a refund the caller holds a copy of; true when it was written. */
   static final String RECORD_KNOWN_OUTCOME =
       call("refund_record_outcome", 17 + AuditLog.Sealed.COLUMNS);
@@ -191,8 +199,19 @@ public final class RefundRepository {
     p.add(vippsOrder == null ? null : vippsOrder.source());
     p.add(vippsOrder == null ? null : vippsOrder.registeredBy());
     p.addAll(event.values());
+    Tuple parameters = Tuple.from(p);
+    if (Sabotage.DROP_ORDER_LOCK.on() && sql instanceof Pool pool) {
+      // tests only: the function reads the order without its lock (see V12)
+      return pool.withTransaction(
+              tx ->
+                  tx.query(SABOTAGE_ORDER_LOCK)
+                      .execute()
+                      .compose(set -> tx.preparedQuery(WRITE_AHEAD).execute(parameters)))
+          .<Void>mapEmpty()
+          .recover(SqlErrors::refusedOr);
+    }
     return sql.preparedQuery(WRITE_AHEAD)
-        .execute(Tuple.from(p))
+        .execute(parameters)
         .<Void>mapEmpty()
         .recover(SqlErrors::refusedOr);
   }
