@@ -224,6 +224,10 @@ final class DatabaseCeiling implements LoadGenerator.Source, AutoCloseable {
   private static void seed(BenchPostgres pg, String name, int stores, int orders, long captured) {
     String[] statements = {
       "INSERT INTO chains (chain_id) VALUES ('" + CHAIN + "')",
+      // a store's MSN is a sales unit (V11)
+      "INSERT INTO sales_units (msn) SELECT (810000 + s)::text FROM generate_series(0, "
+          + (stores - 1)
+          + ") s",
       "INSERT INTO stores (store_id, chain_id, name, msn, api)"
           + " SELECT 'ceil-s' || lpad(s::text, 2, '0'), '"
           + CHAIN
