@@ -114,7 +114,8 @@ final class RequestGenerator {
         if (requestBody != null) {
           JsonObject content = requestBody.getJsonObject("content");
           mediaType = content.fieldNames().iterator().next();
-          bodySchema = content.getJsonObject(mediaType).getJsonObject("schema");
+          // a media type without a schema (text/plain CSV) still takes a body
+          bodySchema = content.getJsonObject(mediaType).getJsonObject("schema", new JsonObject());
         }
         List<String> roles = new ArrayList<>();
         JsonArray xRoles = op.getJsonArray("x-roles");
