@@ -1,17 +1,23 @@
 package io.refundbroker.credential;
 
+import io.refundbroker.caller.Caller;
 import io.refundbroker.config.Secret;
+import io.refundbroker.credential.CredentialService.Rotation;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Callers;
 import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.openapi.validation.ValidatedRequest;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * Admin endpoints for Vipps keys: rotate, list versions, roll back — of a store's sales unit (by
- * store or by MSN) and of a partner.
+ * store or by MSN) and of a partner. The three key holders have the same three operations; each is
+ * one {@link Holder}.
  */
 public final class CredentialRoutes {
   private final CredentialService credentials;
@@ -20,87 +26,71 @@ public final class CredentialRoutes {
     this.credentials = credentials;
   }
 
+  /**
+   * Whose keys an operation changes: the word in its operation ids ({@code
+   * rotate<infix>Credentials}, {@code list<infix>CredentialVersions}, {@code
+   * rollback<infix>Credentials}), the path parameter naming the holder, and the service's calls for
+   * it.
+   */
+  private record Holder(
+      String infix,
+      String pathParameter,
+      Change<KeySet> rotate,
+      Change<Integer> rollback,
+      Function<String, Future<JsonObject>> history) {}
+
+  /** A rotation or rollback of one holder's keys. */
+  @FunctionalInterface
+  private interface Change<T> {
+    Future<Rotation> apply(Caller caller, String holderId, T value, boolean validate);
+  }
+
   public void mount(Api api) {
-    api.operation("rotateCredentials", this::rotate)
-        .operation("listCredentialVersions", this::list)
-        .operation("rollbackCredentials", this::rollback)
-        .operation("rotateSalesUnitCredentials", this::rotateSalesUnit)
-        .operation("listSalesUnitCredentialVersions", this::listSalesUnit)
-        .operation("rollbackSalesUnitCredentials", this::rollbackSalesUnit)
-        .operation("rotatePartnerCredentials", this::rotatePartner)
-        .operation("listPartnerCredentialVersions", this::listPartner)
-        .operation("rollbackPartnerCredentials", this::rollbackPartner);
+    List<Holder> holders =
+        List.of(
+            new Holder(
+                "", "storeId", credentials::rotate, credentials::rollback, credentials::history),
+            new Holder(
+                "SalesUnit",
+                "msn",
+                credentials::rotateSalesUnit,
+                credentials::rollbackSalesUnit,
+                credentials::salesUnitHistory),
+            new Holder(
+                "Partner",
+                "partnerId",
+                credentials::rotatePartner,
+                credentials::rollbackPartner,
+                credentials::partnerHistory));
+    for (Holder holder : holders) {
+      api.operation(
+              "rotate" + holder.infix() + "Credentials",
+              ctx -> change(ctx, holder, holder.rotate(), CredentialRoutes::keys))
+          .operation("list" + holder.infix() + "CredentialVersions", ctx -> history(ctx, holder))
+          .operation(
+              "rollback" + holder.infix() + "Credentials",
+              ctx -> change(ctx, holder, holder.rollback(), CredentialRoutes::version));
+    }
   }
 
-  private void rotate(RoutingContext ctx) {
+  private static <T> void change(
+      RoutingContext ctx, Holder holder, Change<T> change, Function<ValidatedRequest, T> value) {
     ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rotate(Callers.of(ctx), path(request, "storeId"), keys(request), validate(request))
+    change
+        .apply(
+            Callers.of(ctx),
+            path(request, holder.pathParameter()),
+            value.apply(request),
+            validate(request))
         .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
         .onFailure(ctx::fail);
   }
 
-  private void list(RoutingContext ctx) {
-    credentials
-        .history(path(Api.validated(ctx), "storeId"))
+  private static void history(RoutingContext ctx, Holder holder) {
+    holder
+        .history()
+        .apply(path(Api.validated(ctx), holder.pathParameter()))
         .onSuccess(history -> Responses.ok(ctx, history))
-        .onFailure(ctx::fail);
-  }
-
-  private void rollback(RoutingContext ctx) {
-    ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rollback(Callers.of(ctx), path(request, "storeId"), version(request), validate(request))
-        .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
-        .onFailure(ctx::fail);
-  }
-
-  private void rotateSalesUnit(RoutingContext ctx) {
-    ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rotateSalesUnit(Callers.of(ctx), path(request, "msn"), keys(request), validate(request))
-        .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
-        .onFailure(ctx::fail);
-  }
-
-  private void listSalesUnit(RoutingContext ctx) {
-    credentials
-        .salesUnitHistory(path(Api.validated(ctx), "msn"))
-        .onSuccess(history -> Responses.ok(ctx, history))
-        .onFailure(ctx::fail);
-  }
-
-  private void rollbackSalesUnit(RoutingContext ctx) {
-    ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rollbackSalesUnit(
-            Callers.of(ctx), path(request, "msn"), version(request), validate(request))
-        .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
-        .onFailure(ctx::fail);
-  }
-
-  private void rotatePartner(RoutingContext ctx) {
-    ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rotatePartner(
-            Callers.of(ctx), path(request, "partnerId"), keys(request), validate(request))
-        .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
-        .onFailure(ctx::fail);
-  }
-
-  private void listPartner(RoutingContext ctx) {
-    credentials
-        .partnerHistory(path(Api.validated(ctx), "partnerId"))
-        .onSuccess(history -> Responses.ok(ctx, history))
-        .onFailure(ctx::fail);
-  }
-
-  private void rollbackPartner(RoutingContext ctx) {
-    ValidatedRequest request = Api.validated(ctx);
-    credentials
-        .rollbackPartner(
-            Callers.of(ctx), path(request, "partnerId"), version(request), validate(request))
-        .onSuccess(rotation -> Responses.ok(ctx, rotation.toJson()))
         .onFailure(ctx::fail);
   }
 
