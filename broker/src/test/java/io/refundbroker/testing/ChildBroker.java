@@ -261,6 +261,15 @@ public final class ChildBroker implements AutoCloseable {
     waitFor(Duration.ofSeconds(30));
   }
 
+  /**
+   * How many exchanges the child has recorded so far (0 when it records none). A response is
+   * recorded once it has been sent, so a caller that already holds the answer may look a moment
+   * before its record is written.
+   */
+  public int recordedExchanges() {
+    return exchanges == null ? 0 : ExchangeLog.read(exchanges).size();
+  }
+
   /** SIGTERM and wait for the exit code. */
   public int terminate(Duration within) {
     process.destroy();

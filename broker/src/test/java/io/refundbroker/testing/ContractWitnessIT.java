@@ -50,6 +50,11 @@ class ContractWitnessIT {
       ChildSetup setup = new ChildSetup(child.baseUrl(), adminToken);
       ChildSetup.expect(setup.send("GET", "/v1/me", adminToken, null), 200);
       ChildSetup.expect(setup.send("GET", "/v1/me", "wrong", null), 401);
+      // the child records a response after sending it: SIGKILL only once both are on file
+      Poll.until(
+          "the child recorded both answers and its readiness probe",
+          Duration.ofSeconds(30),
+          () -> child.recordedExchanges() >= 3);
       child.kill();
     }
 
