@@ -7,6 +7,7 @@ import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.db.SqlErrors;
+import io.refundbroker.db.TimeOrderedIds;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.LookupQuota;
@@ -325,7 +326,7 @@ public final class RefundService {
     String orderId = prepared.resolved().orderId();
     // to the microsecond, as the database keeps it: the refund answered is the refund stored
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    UUID refundId = UUID.randomUUID();
+    UUID refundId = TimeOrderedIds.at(now);
     Refund pending =
         Refund.pending(
             refundId,
