@@ -1641,15 +1641,51 @@ public final class RefundBenchmark {
         links == events && maxSeq == links,
         "every audit event linked exactly once, seq 1.." + maxSeq + " without gaps",
         events + " audit events, " + links + " links, highest seq " + maxSeq);
+    timeVerify(events);
+    long reads = credentialReads();
+    System.out.printf(
+        "credential reads over the whole run (%s): %d for %d stores and %d broker starts%n",
+        vault == null ? "credential_versions scans" : "Vault KV data GETs",
+        reads,
+        stores.size(),
+        brokerStarts);
+    long warnings = 0;
+    List<ChildBroker> all = new ArrayList<>(stopped);
+    all.addAll(brokers);
+    for (ChildBroker b : all) {
+      long w = b.countLines(" WARN ") + b.countLines(" ERROR ");
+      warnings += w;
+      if (w > 0) {
+        System.out.println("broker pid " + b.pid() + ":\n" + b.tail(10));
+      }
+    }
+    System.out.printf("broker logs: %,d WARN/ERROR lines%n", warnings);
+  }
+
+  /** {@code GET /v1/audit/verify} over the whole trail: its verdict, time and CPU. */
+  private void timeVerify(long events) {
     Snapshot before = snapshot(BenchPostgres.DATABASE);
     long started = System.nanoTime();
-    var verify =
-        sendRaw(
-            HttpRequest.newBuilder(URI.create(primary().baseUrl() + "/v1/audit/verify"))
-                .timeout(Duration.ofMinutes(30))
-                .header("Authorization", "Bearer " + setup.token("AUDITOR", null))
-                .GET()
-                .build());
+    java.net.http.HttpResponse<String> verify;
+    try {
+      verify =
+          sendRaw(
+              HttpRequest.newBuilder(URI.create(primary().baseUrl() + "/v1/audit/verify"))
+                  .timeout(Duration.ofMinutes(30))
+                  .header("Authorization", "Bearer " + setup.token("AUDITOR", null))
+                  .GET()
+                  .build());
+    } catch (UncheckedIOException e) {
+      // a verification longer than the broker's HTTP idle timeout (120 s) gets no answer
+      fail(
+          "GET /v1/audit/verify over "
+              + events
+              + " events gave no answer after "
+              + millis(started)
+              + " ms: "
+              + e.getCause());
+      return;
+    }
     long verifyMs = millis(started);
     Snapshot after = snapshot(BenchPostgres.DATABASE);
     JsonObject verdict = verify.statusCode() == 200 ? new JsonObject(verify.body()) : null;
@@ -1676,24 +1712,6 @@ public final class RefundBenchmark {
             .put("msPerMillionEvents", round(perMillion))
             .put("brokerCpuMsPerMillionEvents", round(events == 0 ? 0 : brokerCpu * 1e6 / events))
             .put("postgresCpuMsPerMillionEvents", round(events == 0 ? 0 : pgCpu * 1e6 / events)));
-    long reads = credentialReads();
-    System.out.printf(
-        "credential reads over the whole run (%s): %d for %d stores and %d broker starts%n",
-        vault == null ? "credential_versions scans" : "Vault KV data GETs",
-        reads,
-        stores.size(),
-        brokerStarts);
-    long warnings = 0;
-    List<ChildBroker> all = new ArrayList<>(stopped);
-    all.addAll(brokers);
-    for (ChildBroker b : all) {
-      long w = b.countLines(" WARN ") + b.countLines(" ERROR ");
-      warnings += w;
-      if (w > 0) {
-        System.out.println("broker pid " + b.pid() + ":\n" + b.tail(10));
-      }
-    }
-    System.out.printf("broker logs: %,d WARN/ERROR lines%n", warnings);
   }
 
   private void check(boolean ok, String passed, String failed) {
