@@ -234,10 +234,18 @@ public final class RefundService {
     return Future.failedFuture(failure);
   }
 
-  /** The chain's stores, read once: the requesting store among them, then the order resolved. */
+  /**
+   * The stores of the chain the refund involves, read once (the requesting store among them, and
+   * every candidate origin: {@link StoreRepository#involved}), then the order resolved.
+   */
   private Future<Prepared> prepare(Principal principal, RefundRequest request) {
     return stores
-        .list(pool, principal.chainId())
+        .involved(
+            pool,
+            principal.chainId(),
+            principal.storeId(),
+            request.orderId(),
+            request.originStoreId())
         .compose(chainStores -> prepareAmong(principal, chainStores, request));
   }
 
