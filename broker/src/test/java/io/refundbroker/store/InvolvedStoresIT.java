@@ -68,6 +68,9 @@ class InvolvedStoresIT {
     assertThat(ids(stores.involved(database.pool(), "north", "n1", "N7-4711", "n100")))
         .as("and a named origin store")
         .containsExactly("n1", "n100", "n42", "n7", "n8");
+    assertThat(ids(stores.involved(database.pool(), "north", null, "N7-4711", null)))
+        .as("an order look-up, no requesting store")
+        .containsExactly("n42", "n7", "n8");
     assertThat(ids(stores.involved(database.pool(), "north", "n5", "plain-1", null)))
         .as("an id nobody registered and no prefix matches")
         .containsExactly("n5");
