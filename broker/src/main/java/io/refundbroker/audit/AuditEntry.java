@@ -1,6 +1,7 @@
 package io.refundbroker.audit;
 
 import io.refundbroker.caller.Actor;
+import io.refundbroker.db.TimeOrderedIds;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -48,12 +49,12 @@ public record AuditEntry(
   }
 
   /**
-   * The entry the broker appends for {@code event}: a fresh random event id and the MAC of its
-   * content.
+   * The entry the broker appends for {@code event}: a fresh event id (time-ordered: {@link
+   * TimeOrderedIds}) and the MAC of its content.
    */
   public static AuditEntry create(
       Instant occurredAt, Actor actor, String requestId, AuditEvent event, AuditMac mac) {
-    return create(UUID.randomUUID(), occurredAt, actor, requestId, event, mac);
+    return create(TimeOrderedIds.at(occurredAt), occurredAt, actor, requestId, event, mac);
   }
 
   /** Like {@link #create(Instant, Actor, String, AuditEvent, AuditMac)} with a given event id. */

@@ -57,7 +57,12 @@ public final class AuditLinkRepository {
       """;
   private static final String INSERT_LINK =
       """
-      INSERT INTO audit_links (seq, event_id, prev_hash, hash) VALUES ($1, $2, $3, $4)
+      INSERT INTO audit_links (seq, event_id, prev_hash, hash, horizon) VALUES ($1, $2, $3, $4, $5)
+      """;
+  private static final String RESUME =
+      """
+      SELECT coalesce((SELECT horizon FROM audit_links ORDER BY seq DESC LIMIT 1), 0) AS horizon,
+             pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
       """;
 
   /**
@@ -139,14 +144,35 @@ public final class AuditLinkRepository {
             });
   }
 
-  /** Inserts {@code links} (the table's trigger checks each one continues the chain). */
-  public Future<Void> insert(SqlClient tx, List<Link> links) {
+  /**
+   * Where a sequencer that has just taken the lead starts looking for unlinked events: the horizon
+   * the head link recorded (every event of an older transaction was linked when its batch
+   * committed), or 0 — the whole trail — when the head carries none or one beyond this snapshot's
+   * {@code xmin}, which no sequencer can have recorded.
+   */
+  public Future<Long> resumeHorizon(SqlClient connection) {
+    return connection
+        .preparedQuery(RESUME)
+        .execute()
+        .map(
+            rows -> {
+              Row row = rows.iterator().next();
+              long recorded = row.getLong("horizon");
+              return recorded <= row.getLong("xmin") ? recorded : 0L;
+            });
+  }
+
+  /**
+   * Inserts {@code links} (the table's trigger checks each one continues the chain), each recording
+   * {@code horizon}: where the next batch, or a new leader, starts.
+   */
+  public Future<Void> insert(SqlClient tx, List<Link> links, long horizon) {
     if (links.isEmpty()) {
       return Future.succeededFuture();
     }
     List<Tuple> batch = new ArrayList<>(links.size());
     for (Link link : links) {
-      batch.add(Tuple.of(link.seq(), link.eventId(), link.prevHash(), link.hash()));
+      batch.add(Tuple.of(link.seq(), link.eventId(), link.prevHash(), link.hash(), horizon));
     }
     return tx.preparedQuery(INSERT_LINK).executeBatch(batch).mapEmpty();
   }

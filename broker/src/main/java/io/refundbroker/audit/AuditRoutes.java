@@ -5,6 +5,7 @@ import io.refundbroker.audit.RefundLogRepository.ClearingLine;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Callers;
+import io.refundbroker.http.LongAnswer;
 import io.refundbroker.http.Query;
 import io.refundbroker.http.Responses;
 import io.vertx.core.Future;
@@ -169,10 +170,8 @@ public final class AuditRoutes {
   }
 
   private void verify(RoutingContext ctx) {
-    audit
-        .verify(Callers.of(ctx))
-        .onSuccess(result -> Responses.ok(ctx, result.toJson()))
-        .onFailure(ctx::fail);
+    // over millions of events the verdict can take longer than the HTTP idle timeout
+    LongAnswer.send(ctx, audit.verify(Callers.of(ctx)).map(AuditVerifier.Result::toJson));
   }
 
   private void acknowledgeForgery(RoutingContext ctx) {

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * the head, insert their links (the table's trigger checks each against the chain as committed),
  * commit. A crash before the commit leaves nothing behind; the next leader links those events
  * again, once. Which events are unlinked is found through each entry's transaction id (see {@link
- * AuditLinkRepository}); a new leader starts from the beginning of the trail, so events committed
- * while no sequencer ran are linked when one comes back.
+ * AuditLinkRepository}); each batch's links record the horizon the next batch starts from, and a
+ * new leader resumes from the head link's (from the beginning of the trail when it has none), so
+ * events committed while no sequencer ran are linked when one comes back, without a scan of the
+ * whole trail.
  *
  * <p>Not thread-safe: call it from one Vert.x context only (its verticle's), one round at a time.
  */
@@ -183,16 +185,29 @@ public final class AuditSequencer {
     nextAttemptAt = System.nanoTime() + PROBE.toNanos();
     return links
         .tryLead(conn)
-        .map(
-            lead -> {
-              if (lead && connection == conn && !closed) {
-                leading = true;
-                horizon = 0;
-                backoff = Duration.ofMillis(200);
-                LOG.info("audit sequencer: this instance now links the audit chain");
-              }
-              return leading;
-            });
+        .compose(
+            lead ->
+                lead && connection == conn && !closed
+                    ? links.resumeHorizon(conn).map(resumeAt -> lead(conn, resumeAt))
+                    : Future.succeededFuture(leading));
+  }
+
+  private boolean lead(PgConnection conn, long resumeAt) {
+    if (connection == conn && !closed) {
+      leading = true;
+      horizon = resumeAt;
+      backoff = Duration.ofMillis(200);
+      LOG.atInfo()
+          .setMessage("audit sequencer: this instance now links the audit chain")
+          .addKeyValue("resumeAtTx", resumeAt)
+          .log();
+    }
+    return leading;
+  }
+
+  /** The transaction id from which this instance looks for unlinked events (for tests). */
+  long horizon() {
+    return horizon;
   }
 
   private void onLost(PgConnection conn) {
@@ -257,7 +272,7 @@ public final class AuditSequencer {
             ? found.xmin()
             : Math.min(found.xmin(), found.events().get(count - 1).txId());
     return links
-        .insert(conn, batch)
+        .insert(conn, batch, nextHorizon)
         .compose(done -> beforeCommit.beforeCommit(batch))
         .compose(done -> tx.commit())
         .map(

@@ -20,6 +20,11 @@ import java.util.function.Supplier;
  * {@link #actualPort} from other threads, hence {@code volatile}.
  */
 public final class HttpVerticle extends VerticleBase {
+  /**
+   * A connection that carries no byte for this long is closed ({@link LongAnswer} keeps one open).
+   */
+  public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(120);
+
   private final Supplier<Router> routerFactory;
   private final String host;
   private final int port;
@@ -48,7 +53,7 @@ public final class HttpVerticle extends VerticleBase {
             .setHost(host)
             .setPort(port)
             .setCompressionSupported(false)
-            .setIdleTimeout(120)
+            .setIdleTimeout((int) IDLE_TIMEOUT.toSeconds())
             .setMaxHeaderSize(16 * 1024);
     tls.ifPresent(settings -> settings.applyTo(options));
     Optional<ExchangeTap> tap = ExchangeTap.fromSystemProperty();

@@ -45,7 +45,7 @@ public final class OrderResolver {
   public Future<ResolvedOrder> resolve(
       SqlClient sql, String chainId, String orderId, String originStoreId) {
     return stores
-        .list(sql, chainId)
+        .involved(sql, chainId, null, orderId, originStoreId)
         .compose(chainStores -> resolveAmong(sql, chainStores, chainId, orderId, originStoreId));
   }
 
@@ -53,7 +53,8 @@ public final class OrderResolver {
    * {@link #resolve} with the chain's stores already read (the refund path reads them once for the
    * requesting store and the resolution).
    *
-   * @param chainStores every store of {@code chainId}, as {@link StoreRepository#list} gives them
+   * @param chainStores the stores of {@code chainId} the order id involves, as {@link
+   *     StoreRepository#involved} gives them (every store of the chain would do as well)
    */
   public Future<ResolvedOrder> resolveAmong(
       SqlClient sql,
@@ -112,7 +113,7 @@ public final class OrderResolver {
   public Future<Void> checkNotReserved(
       SqlClient sql, String chainId, String storeId, String orderId) {
     return stores
-        .list(sql, chainId)
+        .involved(sql, chainId, storeId, orderId, null)
         .compose(
             chainStores -> {
               Store owner = prefixOwner(chainStores, storeId, orderId);

@@ -7,6 +7,7 @@ import io.refundbroker.caller.Principal;
 import io.refundbroker.config.BrokerConfig.RefundConfig;
 import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.db.SqlErrors;
+import io.refundbroker.db.TimeOrderedIds;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.money.Money;
 import io.refundbroker.order.LookupQuota;
@@ -233,10 +234,18 @@ public final class RefundService {
     return Future.failedFuture(failure);
   }
 
-  /** The chain's stores, read once: the requesting store among them, then the order resolved. */
+  /**
+   * The stores of the chain the refund involves, read once (the requesting store among them, and
+   * every candidate origin: {@link StoreRepository#involved}), then the order resolved.
+   */
   private Future<Prepared> prepare(Principal principal, RefundRequest request) {
     return stores
-        .list(pool, principal.chainId())
+        .involved(
+            pool,
+            principal.chainId(),
+            principal.storeId(),
+            request.orderId(),
+            request.originStoreId())
         .compose(chainStores -> prepareAmong(principal, chainStores, request));
   }
 
@@ -325,7 +334,7 @@ public final class RefundService {
     String orderId = prepared.resolved().orderId();
     // to the microsecond, as the database keeps it: the refund answered is the refund stored
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    UUID refundId = UUID.randomUUID();
+    UUID refundId = TimeOrderedIds.at(now);
     Refund pending =
         Refund.pending(
             refundId,

@@ -44,6 +44,17 @@ public final class StoreRepository {
       "SELECT " + STORE_COLUMNS + " FROM stores ORDER BY chain_id, store_id";
   private static final String LIST_CHAIN_STORES =
       "SELECT " + STORE_COLUMNS + " FROM stores WHERE chain_id = #{chainId} ORDER BY store_id";
+  private static final String LIST_INVOLVED =
+      """
+      SELECT %s FROM stores s
+       WHERE s.chain_id = #{chainId}
+         AND (s.store_id = #{requestingStoreId}
+              OR s.store_id = #{originStoreId}
+              OR (s.order_id_prefix IS NOT NULL AND starts_with(#{orderId}, s.order_id_prefix))
+              OR s.store_id IN (SELECT o.store_id FROM orders o WHERE o.order_id = #{orderId}))
+       ORDER BY s.store_id
+      """
+          .formatted(STORE_COLUMNS);
   private static final String FROZEN_AMONG =
       "SELECT store_id FROM stores WHERE store_id IN (#{first}, #{second}) AND frozen";
   private static final String UPDATE_STORE =
@@ -147,6 +158,36 @@ public final class StoreRepository {
           rows.forEach(stores::add);
           return stores;
         });
+  }
+
+  /**
+   * The stores of {@code chainId} a refund of {@code orderId} asked by {@code requestingStoreId}
+   * involves: the requesting store, the named origin store ({@code originStoreId}, may be null),
+   * every store that registered {@code orderId}, and every store whose order-id prefix it carries —
+   * all that resolving the origin needs ({@code OrderResolver}), in a handful of rows however many
+   * stores the chain has (the whole chain, as {@link #list} reads it, is one row per store on every
+   * refund).
+   */
+  public Future<List<Store>> involved(
+      SqlClient sql,
+      String chainId,
+      String requestingStoreId,
+      String orderId,
+      String originStoreId) {
+    Map<String, Object> params = new HashMap<>();
+    params.put("chainId", chainId);
+    params.put("requestingStoreId", requestingStoreId);
+    params.put("originStoreId", originStoreId);
+    params.put("orderId", orderId);
+    return SqlTemplate.forQuery(sql, LIST_INVOLVED)
+        .mapTo(Store::fromRow)
+        .execute(params)
+        .map(
+            rows -> {
+              List<Store> stores = new ArrayList<>();
+              rows.forEach(stores::add);
+              return stores;
+            });
   }
 
   /** The ids among {@code first} and {@code second} (may be equal) of stores frozen now. */

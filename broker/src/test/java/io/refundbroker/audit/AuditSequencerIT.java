@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -93,6 +95,59 @@ class AuditSequencerIT {
         });
     append(null, "taken over");
     assertThat(Await.result(other.round())).isEqualTo(1);
+    assertChainValid(5);
+  }
+
+  /**
+   * A new leader resumes from the horizon the head link recorded instead of scanning the whole
+   * trail (which took 38–48 s with 5,000,000 events) — and still links an event whose transaction
+   * was open across the old leader's last batch and committed after it stopped.
+   */
+  @Test
+  void aNewLeaderResumesFromTheHorizonTheLastBatchRecorded() {
+    AuditSequencer first = sequencer(100);
+    for (int i = 0; i < 3; i++) {
+      append(null, "before-" + i);
+    }
+    assertThat(Await.result(first.round())).isEqualTo(3);
+    OpenTransaction slow = begin();
+    UUID late = append(slow.connection(), "open across the last batch");
+    append(null, "linked by the first leader");
+    assertThat(Await.result(first.round())).isEqualTo(1);
+    long recorded = db.queryLong("SELECT horizon FROM audit_links ORDER BY seq DESC LIMIT 1");
+    long slowTx =
+        Await.result(
+                slow.connection()
+                    .query("SELECT pg_current_xact_id()::text::bigint AS tx")
+                    .execute())
+            .iterator()
+            .next()
+            .getLong("tx");
+    assertThat(recorded).isPositive().isLessThanOrEqualTo(slowTx);
+    Await.result(first.close());
+    Await.result(slow.transaction().commit());
+    Await.result(slow.connection().close());
+
+    List<Long> searchedFrom = new CopyOnWriteArrayList<>();
+    AtomicReference<AuditSequencer> next = new AtomicReference<>();
+    next.set(
+        sequencer(
+            100,
+            batch -> {
+              searchedFrom.add(next.get().horizon());
+              return Future.succeededFuture();
+            }));
+    Poll.until(
+        "the next sequencer takes the lead and links the late event",
+        Duration.ofSeconds(10),
+        () -> Await.result(next.get().round()) > 0);
+
+    assertThat(searchedFrom)
+        .as("the new leader's first batch searched from")
+        .first()
+        .isEqualTo(recorded);
+    assertThat(linkedIds()).endsWith(late).doesNotHaveDuplicates();
+    assertThat(AuditLinks.unlinked(db)).isZero();
     assertChainValid(5);
   }
 
@@ -242,13 +297,13 @@ class AuditSequencerIT {
   }
 
   private AuditSequencer sequencer(int maxBatch) {
+    return sequencer(maxBatch, batch -> Future.succeededFuture());
+  }
+
+  private AuditSequencer sequencer(int maxBatch, AuditSequencer.BatchHook beforeCommit) {
     AuditSequencer sequencer =
         new AuditSequencer(
-            vertx,
-            database.connectOptions(),
-            new AuditLinkRepository(),
-            maxBatch,
-            batch -> Future.succeededFuture());
+            vertx, database.connectOptions(), new AuditLinkRepository(), maxBatch, beforeCommit);
     sequencers.add(sequencer);
     return sequencer;
   }

@@ -246,6 +246,12 @@ final class GrowthLoad {
         "    (%,d ms waiting for hashed and MACed events, %,d ms in COPY and commit)%n",
         waiting / 1_000_000, copying / 1_000_000);
     try (Statement s = c.createStatement()) {
+      // as the broker's sequencer records it with every batch (V14): every preloaded event is
+      // linked, so the next leader resumes here instead of scanning the preloaded trail
+      s.execute(
+          "UPDATE audit_links SET horizon = pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+              + " WHERE seq = "
+              + seq);
       s.execute("SET session_replication_role = origin");
     }
     c.commit();

@@ -43,8 +43,11 @@ record PgCounters(
    */
   record Statement(String query, boolean toplevel, long calls, double totalMs, long rows) {}
 
-  /** Row counters of one table. */
-  record TableRows(long inserted, long updated, long hotUpdated, long indexes) {}
+  /**
+   * Row counters of one table; {@code seqRead}: rows read by sequential scans (on a table of the
+   * write path, a sign of a plan chosen while the table was empty).
+   */
+  record TableRows(long inserted, long updated, long hotUpdated, long seqRead, long indexes) {}
 
   static PgCounters read(BenchPostgres pg, String database) {
     Map<Long, Statement> byQuery = new HashMap<>();
@@ -99,7 +102,7 @@ record PgCounters(
     for (Map<String, Object> row :
         pg.query(
             database,
-            "SELECT t.relname, t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd,"
+            "SELECT t.relname, t.n_tup_ins, t.n_tup_upd, t.n_tup_hot_upd, t.seq_tup_read,"
                 + " (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid) AS indexes"
                 + " FROM pg_stat_user_tables t WHERE t.relname IN ('"
                 + String.join("', '", TABLES)
@@ -110,6 +113,7 @@ record PgCounters(
               number(row.get("n_tup_ins")),
               number(row.get("n_tup_upd")),
               number(row.get("n_tup_hot_upd")),
+              number(row.get("seq_tup_read")),
               number(row.get("indexes"))));
     }
     return new PgCounters(
@@ -146,13 +150,14 @@ record PgCounters(
     Map<String, TableRows> rows = new LinkedHashMap<>();
     tables.forEach(
         (name, now) -> {
-          TableRows before = earlier.tables.getOrDefault(name, new TableRows(0, 0, 0, 0));
+          TableRows before = earlier.tables.getOrDefault(name, new TableRows(0, 0, 0, 0, 0));
           rows.put(
               name,
               new TableRows(
                   now.inserted() - before.inserted(),
                   now.updated() - before.updated(),
                   now.hotUpdated() - before.hotUpdated(),
+                  now.seqRead() - before.seqRead(),
                   now.indexes()));
         });
     return new PgCounters(
