@@ -21,6 +21,7 @@ import io.refundbroker.credential.CredentialProvider;
 import io.refundbroker.credential.Credentials;
 import io.refundbroker.credential.backends.CredentialBackends;
 import io.refundbroker.db.Database;
+import io.refundbroker.db.SqlErrors;
 import io.refundbroker.error.ProblemException;
 import io.refundbroker.http.Api;
 import io.refundbroker.http.Feature;
@@ -628,7 +629,8 @@ public final class BrokerApp {
               clients.authenticator(config.tls().clientAuth(), registry),
               config.http().maxBodyBytes(),
               config.http().maxImportBytes(),
-              uploads);
+              uploads,
+              SqlErrors::unreachable);
       features.forEach(feature -> feature.mount(api));
       new OperationsRoutes(readiness, registry, contractText).mount(api);
       Router router = api.router();

@@ -24,7 +24,7 @@ import java.util.UUID;
  */
 public final class AuditLinkRepository {
   /** Held (session-level) by the instance that links; distinct from the checkpoint lock. */
-  static final long SEQUENCER_LOCK = 727364003L;
+  public static final long SEQUENCER_LOCK = 727364003L;
 
   private static final String TRY_LEAD =
       "SELECT pg_try_advisory_lock(" + SEQUENCER_LOCK + ") AS locked";

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 
 /**
  * Binds handlers to the operations of the contract ({@code openapi.yaml}). Every request first
@@ -54,6 +55,7 @@ public final class Api {
   private final int maxLargeBodyBytes;
   private final UploadSlots uploads;
   private final Set<String> bound = new LinkedHashSet<>();
+  private final UnaryOperator<Throwable> translateFailures;
 
   /**
    * @param authenticator decides from the request head (headers, connection) alone; it must not
@@ -68,6 +70,33 @@ public final class Api {
       int maxBodyBytes,
       int maxLargeBodyBytes,
       UploadSlots uploads) {
+    this(
+        vertx,
+        contract,
+        authenticator,
+        maxBodyBytes,
+        maxLargeBodyBytes,
+        uploads,
+        UnaryOperator.identity());
+  }
+
+  /**
+   * @param authenticator decides from the request head (headers, connection) alone; it must not
+   *     read the body, which is held back until it has passed
+   * @param uploads the slots shared by every router of the process for {@code x-large-body}
+   *     operations
+   * @param translateFailures turns failures of layers the failure handler cannot know (the
+   *     database's) into problems, or returns them unchanged
+   */
+  public Api(
+      Vertx vertx,
+      OpenAPIContract contract,
+      Authenticator authenticator,
+      int maxBodyBytes,
+      int maxLargeBodyBytes,
+      UploadSlots uploads,
+      UnaryOperator<Throwable> translateFailures) {
+    this.translateFailures = translateFailures;
     this.contract = contract;
     this.builder = RouterBuilder.create(vertx, contract, extractor);
     this.authenticator = authenticator;
@@ -164,7 +193,7 @@ public final class Api {
           "openapi.yaml operations without a handler: " + String.join(", ", missing));
     }
     Router router = builder.createRouter();
-    FailureHandler failures = new FailureHandler();
+    FailureHandler failures = new FailureHandler(translateFailures);
     router.route().failureHandler(failures);
     // The root checks refuse what the router cannot decode; this is the safety net behind them.
     router.errorHandler(400, ctx -> Problems.write(ctx, FailureHandler.forStatus(400)));

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -32,6 +33,21 @@ public final class FailureHandler implements Handler<RoutingContext> {
   private static final Pattern PARAMETER =
       Pattern.compile("of (query|path|header|cookie) parameter ([A-Za-z0-9._-]{1,64}) ");
 
+  private final UnaryOperator<Throwable> translate;
+
+  /** A handler that takes failures as they are. */
+  public FailureHandler() {
+    this(UnaryOperator.identity());
+  }
+
+  /**
+   * @param translate turns a failure of a technical layer the handler cannot know (e.g. the
+   *     database's) into a {@link ProblemException}, or returns it unchanged
+   */
+  public FailureHandler(UnaryOperator<Throwable> translate) {
+    this.translate = translate;
+  }
+
   @Override
   public void handle(RoutingContext ctx) {
     if (clientGone(ctx)) {
@@ -42,7 +58,7 @@ public final class FailureHandler implements Handler<RoutingContext> {
       return;
     }
     Throwable failure = ctx.failure();
-    ProblemException problem = toProblem(ctx, failure);
+    ProblemException problem = toProblem(ctx, failure == null ? null : translate.apply(failure));
     if (problem.status() >= 500) {
       LOG.atError()
           .setMessage("request failed")

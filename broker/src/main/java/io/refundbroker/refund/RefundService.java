@@ -509,6 +509,12 @@ public final class RefundService {
   /**
    * The Vipps call for a refund; byte-identical for every retry and reconciliation. {@code keys}
    * are the refund's recorded key holder's, for the refund's own MSN and API.
+   *
+   * <p>Only an attempt that cannot have reached Vipps is retried at once: the per-payment limit of
+   * refund calls per minute is kept by counting refunds attempted in the last minute (the
+   * write-ahead and {@link RefundReconciler}), one call each, so an attempt Vipps may have received
+   * (a timeout, a reset, a 429 or 5xx) ends UNKNOWN and the reconciler resends it within that
+   * limit.
    */
   static RefundCall callFor(Refund refund, KeysInUse keys) {
     return new RefundCall(
@@ -516,7 +522,8 @@ public final class RefundService {
         refund.orderId(),
         refund.amount(),
         refund.upstreamKey(),
-        refund.reason());
+        refund.reason(),
+        true);
   }
 
   /** Which side of a refund a frozen store is on. */

@@ -48,11 +48,16 @@ public record Fault(
     /** Closes the connection without answering and without handling the request. */
     RESET,
     /** Handles the request (a refund is applied), then closes the connection without answering. */
-    APPLY_THEN_DROP;
+    APPLY_THEN_DROP,
+    /**
+     * Handles the request (a refund is applied), then answers its status with the body cut in half
+     * (not valid JSON), as a proxy or a broken deployment might.
+     */
+    MALFORMED;
 
     /**
      * The control API's name: {@code latency}, {@code status}, {@code reset}, {@code
-     * apply-then-drop}.
+     * apply-then-drop}, {@code malformed}.
      */
     public String wireName() {
       return name().toLowerCase(Locale.ROOT).replace('_', '-');
@@ -63,7 +68,7 @@ public record Fault(
         return valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "kind must be one of latency, status, reset, apply-then-drop");
+            "kind must be one of latency, status, reset, apply-then-drop, malformed");
       }
     }
   }
@@ -132,6 +137,11 @@ public record Fault(
   /** Handles matching requests (applies refunds), then drops the connection without an answer. */
   public static Fault applyThenDrop() {
     return of(Kind.APPLY_THEN_DROP, Duration.ZERO, 0);
+  }
+
+  /** Handles matching requests (applies refunds), then answers with half of the body. */
+  public static Fault malformed() {
+    return of(Kind.MALFORMED, Duration.ZERO, 0);
   }
 
   public Fault on(Target newTarget) {

@@ -282,6 +282,7 @@ final class SandboxControl {
           case STATUS -> Fault.status(body.getInteger("status", 503));
           case RESET -> Fault.reset();
           case APPLY_THEN_DROP -> Fault.applyThenDrop();
+          case MALFORMED -> Fault.malformed();
         };
     fault = fault.on(Fault.Target.fromWireName(body.getString("target", "any")));
     if (body.getString("reference") != null) {

@@ -3,6 +3,7 @@ package io.refundbroker.sandbox;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -15,7 +16,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a control API under {@code /sandbox/v1} (and the same as Java methods) to register stores,
  *       seed payments, inject faults, change settings and read the ledger and recorded requests;
- *   <li>fault injection ({@link Fault}): latency, 5xx/429 answers, connection resets and
- *       apply-then-drop, for the next N requests or with a seeded probability, optionally for one
- *       reference;
+ *   <li>fault injection ({@link Fault}): latency, 5xx/429 answers, connection resets,
+ *       apply-then-drop and malformed bodies, for the next N requests or with a seeded probability,
+ *       optionally for one reference;
  *   <li>a ledger of every applied refund with the credentials that authorized it;
  *   <li>a record of every Vipps API request (headers as sent, for contract checks) and listeners
  *       that see each one as it arrives. Secrets are never logged; the control API shows recorded
@@ -51,6 +54,7 @@ import org.slf4j.LoggerFactory;
 public final class VippsSandbox {
   private static final Logger LOG = LoggerFactory.getLogger(VippsSandbox.class);
   private static final String DROP = "sandbox.drop";
+  private static final String MALFORM = "sandbox.malform";
   private static final String COUNTED = "sandbox.counted";
   private static final int MAX_RECORDED = 10_000;
   private static final Pattern PAYMENT_PATH =
@@ -62,6 +66,7 @@ public final class VippsSandbox {
   private final Deque<RecordedRequest> recorded = new ArrayDeque<>();
   private final List<Consumer<RecordedRequest>> listeners = new CopyOnWriteArrayList<>();
   private final List<ActiveFault> faults = new ArrayList<>();
+  private final Map<Fault, Integer> fired = new LinkedHashMap<>();
   private final List<Promise<Void>> idleWaiters = new ArrayList<>();
   private int inFlight;
   private HttpServer server;
@@ -231,6 +236,10 @@ public final class VippsSandbox {
         ctx.put(DROP, Boolean.TRUE);
         ctx.next();
       }
+      case MALFORMED -> {
+        ctx.put(MALFORM, Boolean.TRUE);
+        ctx.next();
+      }
     }
   }
 
@@ -260,6 +269,7 @@ public final class VippsSandbox {
         if (active.remaining > 0 && --active.remaining == 0) {
           it.remove();
         }
+        fired.merge(active.fault, 1, Integer::sum);
         return active.fault;
       }
       return null;
@@ -275,10 +285,14 @@ public final class VippsSandbox {
     if (ctx.response().closed() || ctx.response().ended()) {
       return;
     }
+    Buffer body = answer.body();
+    if (Boolean.TRUE.equals(ctx.get(MALFORM))) {
+      body = body.getBuffer(0, body.length() / 2);
+    }
     ctx.response()
         .setStatusCode(answer.status())
         .putHeader("Content-Type", answer.contentType())
-        .end(answer.body());
+        .end(body);
   }
 
   /** Marks a recorded request as handled (once), waking {@link #whenIdle()} waiters at zero. */
@@ -391,6 +405,15 @@ public final class VippsSandbox {
     }
   }
 
+  /**
+   * How often each fault injected so far has fired (cleared faults included), in injection order.
+   */
+  public Map<Fault, Integer> faultsFired() {
+    synchronized (faults) {
+      return new LinkedHashMap<>(fired);
+    }
+  }
+
   /** Disarms every fault. */
   public void clearFaults() {
     synchronized (faults) {
@@ -433,6 +456,9 @@ public final class VippsSandbox {
   public void reset() {
     vipps.reset();
     clearFaults();
+    synchronized (faults) {
+      fired.clear();
+    }
     clearRequests();
   }
 

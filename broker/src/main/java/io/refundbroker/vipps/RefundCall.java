@@ -14,9 +14,23 @@ import io.refundbroker.salesunit.VippsApi;
  * @param idempotencyKey ePayment {@code Idempotency-Key} / eCom {@code X-Request-Id}; the same for
  *     every retry of this refund (≤ 40 characters so it fits both)
  * @param text eCom {@code transactionText} (≤ 100 characters); ePayment has no text field
+ * @param retryOnlyUnsent retry only attempts that cannot have reached Vipps (the connection was
+ *     never made): an attempt Vipps may have received counts against its limit of refund calls per
+ *     payment per minute, so the caller resends it later, within that limit, instead
  */
 public record RefundCall(
-    KeysInUse keys, String reference, Money amount, String idempotencyKey, String text) {
+    KeysInUse keys,
+    String reference,
+    Money amount,
+    String idempotencyKey,
+    String text,
+    boolean retryOnlyUnsent) {
+
+  /** A call retried on every transient failure ({@code VIPPS_MAX_ATTEMPTS}). */
+  public RefundCall(
+      KeysInUse keys, String reference, Money amount, String idempotencyKey, String text) {
+    this(keys, reference, amount, idempotencyKey, text, false);
+  }
 
   /** The origin store's API flavour (null when the call names none). */
   public VippsApi api() {

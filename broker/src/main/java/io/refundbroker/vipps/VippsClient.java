@@ -77,7 +77,7 @@ public final class VippsClient implements VippsGateway {
     Request request = Flavour.of(keys.api()).refund(call, apiHeaders(keys));
     payments.forget(keys.msn(), keys.api(), call.reference());
     return transport
-        .execute(request, tokens.bearerFor(keys.keys()))
+        .execute(request, tokens.bearerFor(keys.keys()), call.retryOnlyUnsent())
         .map(exchange -> report(call, VippsOutcomes.refund(exchange), exchange.attempts()))
         .otherwise(
             failure -> {

@@ -127,14 +127,18 @@ final class VippsTransport {
     }
   }
 
-  /** One attempt's state: which attempt, whether re-authorized, whether one may have arrived. */
-  private record Attempt(int number, boolean reauthorized, boolean ambiguous) {
+  /**
+   * One attempt's state: which attempt, whether re-authorized, whether one may have arrived, and
+   * whether only attempts that cannot have arrived are retried.
+   */
+  private record Attempt(
+      int number, boolean reauthorized, boolean ambiguous, boolean retryOnlyUnsent) {
     Attempt next(boolean mayHaveArrived) {
-      return new Attempt(number + 1, reauthorized, ambiguous || mayHaveArrived);
+      return new Attempt(number + 1, reauthorized, ambiguous || mayHaveArrived, retryOnlyUnsent);
     }
 
     Attempt reauthorize() {
-      return new Attempt(number, true, ambiguous);
+      return new Attempt(number, true, ambiguous, retryOnlyUnsent);
     }
   }
 
@@ -184,7 +188,18 @@ final class VippsTransport {
    * @return never fails for upstream problems: the {@link Exchange} says how the call ended
    */
   Future<Exchange> execute(Request request, Bearer bearer) {
-    return attempt(request, bearer, new Attempt(1, false, false));
+    return execute(request, bearer, false);
+  }
+
+  /**
+   * Makes {@code request}; with {@code retryOnlyUnsent}, an attempt that may have reached Vipps (no
+   * answer after the request went out, or a 429/5xx answer) is not retried.
+   *
+   * @param bearer the access token's source, or null for a call without one (the token endpoint)
+   * @return never fails for upstream problems: the {@link Exchange} says how the call ended
+   */
+  Future<Exchange> execute(Request request, Bearer bearer, boolean retryOnlyUnsent) {
+    return attempt(request, bearer, new Attempt(1, false, false, retryOnlyUnsent));
   }
 
   private Future<Exchange> attempt(Request request, Bearer bearer, Attempt attempt) {
@@ -216,7 +231,9 @@ final class VippsTransport {
       Request request, Bearer bearer, AccessToken token, Attempt attempt, Sent sent) {
     boolean attemptsLeft = attempt.number() < config.maxAttempts();
     if (sent.failure() != null) {
-      return attemptsLeft
+      boolean retry =
+          attemptsLeft && !(attempt.retryOnlyUnsent() && sent.failure().mayHaveReachedVipps());
+      return retry
           ? retry(request, bearer, attempt.next(sent.failure().mayHaveReachedVipps()))
           : Future.succeededFuture(
               new Exchange(
@@ -232,7 +249,7 @@ final class VippsTransport {
       bearer.refused(token);
       return attempt(request, bearer, attempt.reauthorize());
     }
-    if (verdict.meaning() == Meaning.TRANSIENT && attemptsLeft) {
+    if (verdict.meaning() == Meaning.TRANSIENT && attemptsLeft && !attempt.retryOnlyUnsent()) {
       return retry(request, bearer, attempt.next(answer.status() >= 500));
     }
     return Future.succeededFuture(

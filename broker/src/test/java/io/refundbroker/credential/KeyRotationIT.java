@@ -244,11 +244,11 @@ class KeyRotationIT {
         .vipps
         .sandbox()
         .inject(
-            Fault.applyThenDrop().on(Fault.Target.REFUND).forReference("520040-order-1").times(2));
+            Fault.applyThenDrop().on(Fault.Target.REFUND).forReference("520040-order-1").times(1));
     world
         .vipps
         .sandbox()
-        .inject(Fault.reset().on(Fault.Target.REFUND).forReference("520040-order-2").times(2));
+        .inject(Fault.reset().on(Fault.Target.REFUND).forReference("520040-order-2").times(1));
     HttpResult applied =
         world.refund(requester, "kr-unknown-a", refundBody("520040-order-1", 7_000));
     HttpResult lost = world.refund(requester, "kr-unknown-b", refundBody("520040-order-2", 8_000));

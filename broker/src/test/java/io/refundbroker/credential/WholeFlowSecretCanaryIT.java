@@ -105,7 +105,7 @@ class WholeFlowSecretCanaryIT {
       world
           .vipps
           .sandbox()
-          .inject(Fault.applyThenDrop().on(Fault.Target.REFUND).forReference(ORDER_2).times(2));
+          .inject(Fault.applyThenDrop().on(Fault.Target.REFUND).forReference(ORDER_2).times(1));
       HttpResult unknown =
           expect(202, world.refund(bergen, "canary-3", refundBody(ORDER_2, 5_000)));
       responses.add(unknown);

@@ -57,7 +57,7 @@ class KeySwitchIT {
         .vipps
         .sandbox()
         .inject(
-            Fault.applyThenDrop().on(Fault.Target.REFUND).forReference("switch-b-a-1").times(2));
+            Fault.applyThenDrop().on(Fault.Target.REFUND).forReference("switch-b-a-1").times(1));
     HttpResult reply = world.refund(till, "sw-1", refundBody("switch-b-a-1", 4000));
     assertThat(reply.status()).as(reply.toString()).isEqualTo(202);
     assertThat(reply.json().getString("status")).isEqualTo("UNKNOWN");

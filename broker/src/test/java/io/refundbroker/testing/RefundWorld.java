@@ -6,6 +6,7 @@ import io.refundbroker.money.Money;
 import io.refundbroker.refund.RefundReconciler;
 import io.refundbroker.salesunit.VippsApi;
 import io.refundbroker.sandbox.LedgerEntry;
+import io.refundbroker.sandbox.SandboxOptions;
 import io.refundbroker.sandbox.SandboxPartner;
 import io.refundbroker.sandbox.SandboxPayment;
 import io.vertx.core.Future;
@@ -58,9 +59,27 @@ public final class RefundWorld implements AutoCloseable {
    * {@link HoldingRelay} in front of it as {@code VIPPS_BASE_URL}).
    */
   public static RefundWorld start(BiConsumer<TestSandbox, TestBroker.Builder> configure) {
-    TestSandbox vipps = TestSandbox.start();
+    return start(MutableClock.now(), false, configure);
+  }
+
+  /**
+   * Starts a world whose sandbox keeps time by the broker's clock, so what the sandbox records
+   * (e.g. when each request arrived, for per-payment rates) and token expiry move with {@link
+   * #advance}.
+   */
+  public static RefundWorld startOnOneClock(Consumer<TestBroker.Builder> configure) {
+    return start(MutableClock.now(), true, (sandbox, builder) -> configure.accept(builder));
+  }
+
+  private static RefundWorld start(
+      MutableClock clock,
+      boolean sandboxOnClock,
+      BiConsumer<TestSandbox, TestBroker.Builder> configure) {
+    TestSandbox vipps =
+        sandboxOnClock
+            ? TestSandbox.start(SandboxOptions.defaults().withClock(clock))
+            : TestSandbox.start();
     try {
-      MutableClock clock = MutableClock.now();
       TestBroker.Builder builder =
           TestBroker.builder()
               .clock(clock)
