@@ -78,7 +78,11 @@ public final class Credentials implements Feature {
                     cache.invalidate(holder);
                     vipps.forgetTokens(holder);
                   },
-                  cache::invalidateAll)
+                  // notifications may have been missed: keys and the tokens made with them
+                  () -> {
+                    cache.invalidateAll();
+                    vipps.forgetAllTokens();
+                  })
               .map(
                   listener ->
                       new Credentials(

@@ -99,6 +99,21 @@ final class AccessTokenCache {
     return dropped;
   }
 
+  /**
+   * Drops every token (after the change notifications may have been missed).
+   *
+   * @return how many key sets had one
+   */
+  int forgetAll() {
+    int dropped = 0;
+    for (VippsKeys key : entries.keySet()) {
+      if (entries.remove(key) != null) {
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Number of key sets with a token (or a fetch in flight). */
   int size() {
     return entries.size();

@@ -65,6 +65,16 @@ final class AccessTokens {
   }
 
   /**
+   * Drops every cached token: the key change notifications may have been missed, so any token may
+   * have been made with keys that were rotated since.
+   */
+  void forgetAll() {
+    for (int i = cache.forgetAll(); i > 0; i--) {
+      metrics.tokenDropped("resync");
+    }
+  }
+
+  /**
    * Fetches a new token for {@code keys}, bypassing the cache.
    *
    * @return fails with a {@link TokenUnavailableException}: {@code rejected()} when Vipps refused

@@ -238,6 +238,11 @@ public final class VippsClient implements VippsGateway {
     tokens.forget(holder);
   }
 
+  @Override
+  public void forgetAllTokens() {
+    tokens.forgetAll();
+  }
+
   /** Closes the HTTP client (in-flight calls fail). */
   public void close() {
     transport.close();

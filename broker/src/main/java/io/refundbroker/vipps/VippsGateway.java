@@ -49,4 +49,10 @@ public interface VippsGateway {
 
   /** Drops the cached access tokens of {@code holder}'s key sets (after a key rotation). */
   void forgetTokens(KeyHolder holder);
+
+  /**
+   * Drops every cached access token (when key rotations may have been missed: the invalidation
+   * listener reconnected).
+   */
+  void forgetAllTokens();
 }

@@ -75,7 +75,10 @@ final class VippsMetrics {
         .increment();
   }
 
-  /** A cached token dropped: {@code unauthorized} (Vipps refused it) or {@code rotation}. */
+  /**
+   * A cached token dropped: {@code unauthorized} (Vipps refused it), {@code rotation}, or {@code
+   * resync} (every token, after missed change notifications).
+   */
   void tokenDropped(String cause) {
     Counter.builder("vipps.token.invalidations")
         .description("Cached access tokens dropped before their time")
