@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
@@ -63,8 +64,11 @@ public final class DemoCommand implements Callable<Integer> {
 
   static int run(Map<String, String> environment, PrintStream out, PrintStream err) {
     Running demo;
+    AtomicReference<Launcher> started = new AtomicReference<>();
+    Termination.onHangup(Termination.reloadTlsOf(started));
     try {
       demo = start(environment, out);
+      started.set(demo.launcher());
     } catch (ConfigException e) {
       err.println(e.getMessage());
       return ServeCommand.EXIT_CONFIG;
@@ -73,7 +77,6 @@ public final class DemoCommand implements Callable<Integer> {
       err.println("demo failed: " + ServeCommand.rootMessage(e));
       return ServeCommand.EXIT_STARTUP;
     }
-    Termination.onHangup(demo.launcher()::reloadTls);
     Termination.awaitThen(demo::close);
     return 0;
   }

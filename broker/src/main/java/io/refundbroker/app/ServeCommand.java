@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,12 +48,16 @@ public final class ServeCommand implements Callable<Integer> {
     }
     EmbeddedSandbox sandbox = null;
     Launcher launcher;
+    // before the start: a SIGHUP while the broker starts (already answering) must not end it
+    AtomicReference<Launcher> started = new AtomicReference<>();
+    Termination.onHangup(Termination.reloadTlsOf(started));
     try {
       if (withSandbox) {
         sandbox = EmbeddedSandbox.start(config);
         config = BrokerConfig.fromEnvironment(sandbox.environment(env));
       }
       launcher = Launcher.start(config);
+      started.set(launcher);
     } catch (Exception e) {
       LoggerFactory.getLogger(ServeCommand.class).error("refund-broker failed to start", e);
       err.println("refund-broker failed to start: " + rootMessage(e));
@@ -62,7 +67,6 @@ public final class ServeCommand implements Callable<Integer> {
       return EXIT_STARTUP;
     }
     printAdminTokenFile(launcher.app().generatedAdminTokenFile(), out);
-    Termination.onHangup(launcher::reloadTls);
     if (sandbox != null) {
       sandbox.printHowToSeed(out, env.containsKey("VIPPS_BASE_URL"));
     }

@@ -2,6 +2,7 @@ package io.refundbroker.app;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -46,6 +47,22 @@ final class Termination {
     Runtime.getRuntime().addShutdownHook(new Thread(stop, "refund-broker-shutdown"));
     signalled.join();
     stop.run();
+  }
+
+  /**
+   * What a SIGHUP does: reloads the TLS files of the broker in {@code started}, or — while it is
+   * still starting (registered before the start, so a SIGHUP then does not end the JVM, which is
+   * its default) — nothing, since the start reads the files anyway.
+   */
+  static Runnable reloadTlsOf(AtomicReference<Launcher> started) {
+    return () -> {
+      Launcher launcher = started.get();
+      if (launcher == null) {
+        LOG.info("SIGHUP while starting: nothing to reload yet (the start reads the TLS files)");
+      } else {
+        launcher.reloadTls();
+      }
+    };
   }
 
   /**
