@@ -195,6 +195,17 @@ class RefundServiceRulesTest {
   }
 
   @Test
+  void theOriginStoreNamedIsPartOfTheFingerprint() {
+    byte[] oslo =
+        RefundService.fingerprint(
+            new RefundService.RefundRequest("order-1", new Money(100, "NOK"), "damaged", "oslo"));
+    byte[] bergen =
+        RefundService.fingerprint(
+            new RefundService.RefundRequest("order-1", new Money(100, "NOK"), "damaged", "bergen"));
+    assertThat(oslo).isNotEqualTo(bergen);
+  }
+
+  @Test
   void theVippsCallIsTheRefundsOwnMsnApiKeyAmountAndReason() {
     Refund refund = Refunds.pending();
     RefundCall call = RefundService.callFor(refund, Refunds.keys(KeyHolder.partner("acme-psp"), 4));

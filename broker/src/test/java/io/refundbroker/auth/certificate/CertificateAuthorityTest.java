@@ -74,6 +74,27 @@ class CertificateAuthorityTest {
   }
 
   @Test
+  void everyNewCaHasItsOwnNameAndAP256Key() throws Exception {
+    CertificateAuthority other =
+        await(
+            CertificateAuthority.fromFields(
+                await(CertificateAuthority.generate(worker, clock)), worker, clock));
+    X509Certificate otherCertificate = TestPki.parseCertificate(other.certificatePem());
+    assertThat(otherCertificate.getSubjectX500Principal())
+        .isNotEqualTo(caCertificate.getSubjectX500Principal());
+    assertThat(caCertificate.getSubjectX500Principal().getName())
+        .matches("CN=refund-broker client CA [0-9a-f]{8},O=refund-broker")
+        .doesNotContain("00000000");
+    assertThat(
+            ((java.security.interfaces.ECPublicKey) caCertificate.getPublicKey())
+                .getParams()
+                .getCurve()
+                .getField()
+                .getFieldSize())
+        .isEqualTo(256);
+  }
+
+  @Test
   void acceptedKeysAreRsaFrom2048BitsAndTheThreeNistCurves() throws Exception {
     assertThat(check(TestPki.csr(rsa2048, "till")).keyDescription()).isEqualTo("RSA 2048");
     assertThat(check(TestPki.csr(TestPki.ec("secp256r1"), "till")).keyDescription())
