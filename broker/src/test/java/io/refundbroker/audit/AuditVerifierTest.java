@@ -225,7 +225,9 @@ class AuditVerifierTest {
     JsonObject valid = verify(trail.events(), trail.checkpoints()).toJson();
     assertThat(valid.fieldNames())
         .contains("valid", "checkedEvents", "headSeq", "headHash")
-        .doesNotContain("firstInvalidSeq", "reason");
+        .doesNotContain("firstInvalidSeq", "reason", "acknowledgedForgeries");
+    assertThat(valid.getLong("unsignedEvents"))
+        .isEqualTo(EVENTS - Tampering.lastCheckpointSeq(trail.checkpoints()));
     Tampered changed =
         Tampering.apply(Kind.CHANGE_FIELD, trail, generator, new Random(SEED), attacker);
     JsonObject invalid = verify(changed.events(), changed.checkpoints()).toJson();
