@@ -96,19 +96,28 @@ public final class ClientAuthenticator implements Authenticator {
   }
 
   private void authorize(RoutingContext ctx, Principal principal, Set<Role> roles, String allowed) {
-    if (!roles.contains(principal.role())) {
-      refuse(
-          ctx,
-          ProblemException.forbidden(
-              "This operation needs a "
-                  + allowed
-                  + " client; this client has role "
-                  + principal.role().name().toUpperCase(Locale.ROOT)
-                  + "."),
-          principal);
+    ProblemException refusal = refusal(principal, roles, allowed);
+    if (refusal != null) {
+      refuse(ctx, refusal, principal);
       return;
     }
     Callers.attach(ctx, principal);
     ctx.next();
+  }
+
+  /**
+   * The 403 for {@code principal} when its role is not among {@code roles} ({@code allowed} in
+   * words); null when it may go on.
+   */
+  static ProblemException refusal(Principal principal, Set<Role> roles, String allowed) {
+    if (roles.contains(principal.role())) {
+      return null;
+    }
+    return ProblemException.forbidden(
+        "This operation needs a "
+            + allowed
+            + " client; this client has role "
+            + principal.role().name().toUpperCase(Locale.ROOT)
+            + ".");
   }
 }

@@ -310,7 +310,7 @@ public final class ClientService {
   }
 
   /** A 400 problem when {@code storeId} does not fit {@code role}, else null. */
-  private static ProblemException storeMisfit(Role role, String storeId) {
+  static ProblemException storeMisfit(Role role, String storeId) {
     if (role == Role.STORE && storeId == null) {
       return ProblemException.badRequest(
           "STORE_ID_REQUIRED", "A STORE client must name its store: add \"storeId\".");

@@ -1,12 +1,14 @@
 package io.refundbroker.order;
 
 import io.refundbroker.error.ProblemException;
+import io.refundbroker.sabotage.Sabotage;
 import io.refundbroker.store.Store;
 import io.refundbroker.store.StoreRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +71,46 @@ public final class OrderResolver {
     }
     return orders
         .findInChain(sql, chainId, orderId)
-        .compose(registered -> choose(registered, chainStores, byId, orderId));
+        .compose(registered -> located(sql, chainId, registered, byId))
+        .compose(registered -> choose(registered, chainStores, orderId));
+  }
+
+  /** A registered order and the store it was registered in. */
+  private record Registered(Store store, Order order) {}
+
+  /**
+   * The registered orders with their stores, keeping only those of stores in {@code chainId}. A
+   * store not among {@code byId} (the chain's stores as read before the orders) is read by id: it
+   * may have been created since; if it is not in the chain, its order is left out like a missing
+   * one, never answered with a failure of its own. ({@link Sabotage#SKIP_CHAIN_CHECK_FOR_STORES}
+   * keeps it, so the broken look-up really answers with another chain's order.)
+   */
+  private Future<List<Registered>> located(
+      SqlClient sql, String chainId, List<Order> registered, Map<String, Store> byId) {
+    List<Future<Registered>> found = new ArrayList<>();
+    for (Order order : registered) {
+      Store known = byId.get(order.storeId());
+      Future<Store> store =
+          known != null ? Future.succeededFuture(known) : stores.find(sql, order.storeId());
+      found.add(store.map(s -> inChain(s, chainId) ? new Registered(s, order) : null));
+    }
+    return Future.all(found)
+        .map(
+            all -> {
+              List<Registered> visible = new ArrayList<>();
+              for (int i = 0; i < all.size(); i++) {
+                Registered one = all.resultAt(i);
+                if (one != null) {
+                  visible.add(one);
+                }
+              }
+              return visible;
+            });
+  }
+
+  private static boolean inChain(Store store, String chainId) {
+    return store != null
+        && (chainId.equals(store.chainId()) || Sabotage.SKIP_CHAIN_CHECK_FOR_STORES.on());
   }
 
   private Future<ResolvedOrder> explicit(SqlClient sql, Store store, String orderId) {
@@ -82,12 +123,12 @@ public final class OrderResolver {
   }
 
   private static Future<ResolvedOrder> choose(
-      List<Order> registered, List<Store> chainStores, Map<String, Store> byId, String orderId) {
+      List<Registered> registered, List<Store> chainStores, String orderId) {
     Map<String, Store> candidates = new TreeMap<>();
     Map<String, Order> orders = new HashMap<>();
-    for (Order order : registered) {
-      candidates.put(order.storeId(), byId.get(order.storeId()));
-      orders.put(order.storeId(), order);
+    for (Registered one : registered) {
+      candidates.put(one.store().storeId(), one.store());
+      orders.put(one.store().storeId(), one.order());
     }
     for (Store store : chainStores) {
       if (carriesPrefix(store, orderId)) {

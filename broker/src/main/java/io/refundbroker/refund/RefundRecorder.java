@@ -123,7 +123,7 @@ public final class RefundRecorder {
    * SUCCEEDED, {@code REJECTED} → FAILED (the reason kept), {@code UNKNOWN} → UNKNOWN with the next
    * attempt after a backoff; updated now.
    */
-  private Refund transition(Refund current, RefundOutcome outcome) {
+  Refund transition(Refund current, RefundOutcome outcome) {
     Instant now = clock.instant();
     RefundStatus next = RefundTransitions.statusFor(outcome);
     Instant nextAttempt = next.unresolved() ? now.plus(backoff(current.attempts())) : null;

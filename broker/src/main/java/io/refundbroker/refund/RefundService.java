@@ -366,7 +366,7 @@ public final class RefundService {
   }
 
   /** The bounds of the write-ahead's checks at {@code now}. */
-  private RefundRepository.Checks checks(Store requesting, Instant now) {
+  RefundRepository.Checks checks(Store requesting, Instant now) {
     RefundLimits limits = requesting.limits();
     Long perDay = limits == null ? null : limits.perDay();
     LocalDate day = LocalDate.ofInstant(now, config.limitZone());
@@ -423,7 +423,7 @@ public final class RefundService {
    * The write path's refundable: the order's captured amount minus what the broker itself has
    * refunded or has in flight (see {@link Refundable} for why not Vipps's figures).
    */
-  private static ProblemException exceedsRefundable(
+  static ProblemException exceedsRefundable(
       Money captured, RefundRepository.Reserved reserved, String currency) {
     Money refundable =
         Refundable.left(
@@ -443,7 +443,7 @@ public final class RefundService {
   }
 
   /** Vipps allows a few refund calls per payment per minute; refuse early instead of a 429. */
-  private ProblemException tooManyRefunds(Instant oldest, Instant now) {
+  ProblemException tooManyRefunds(Instant oldest, Instant now) {
     long wait = Math.max(1, Duration.between(now, oldest.plus(Duration.ofMinutes(1))).toSeconds());
     return new ProblemException(
             429,
@@ -467,7 +467,7 @@ public final class RefundService {
             + " is already refunded or in progress today.");
   }
 
-  private static void checkPerRefundLimit(Store requesting, Money amount) {
+  static void checkPerRefundLimit(Store requesting, Money amount) {
     RefundLimits limits = requesting.limits();
     if (limits == null) {
       return;

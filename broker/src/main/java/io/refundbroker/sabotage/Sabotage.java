@@ -17,7 +17,11 @@ public enum Sabotage {
   FRESH_VIPPS_KEY_ON_RETRY,
   /** Audit verification accepts every checkpoint signature. */
   SKIP_CHECKPOINT_SIGNATURE_CHECK,
-  /** A store's order look-up searches every chain, not only its own. */
+  /**
+   * A store's order look-up searches every chain, not only its own, and takes the store of an order
+   * found in another chain as its origin: another chain's order is answered (and refunded) as if it
+   * were the caller's chain's.
+   */
   SKIP_CHAIN_CHECK_FOR_STORES,
   /** Credential rotation logs the new client secret. */
   ECHO_SECRET_IN_LOG;

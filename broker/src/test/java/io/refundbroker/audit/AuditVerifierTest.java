@@ -62,6 +62,19 @@ class AuditVerifierTest {
         .isEqualTo(Tampering.lastCheckpointSeq(trail.checkpoints()));
   }
 
+  @Test
+  void checkpointsMayArriveInAnyOrder() {
+    List<Checkpoint> shuffled = new ArrayList<>(trail.checkpoints());
+    java.util.Collections.shuffle(shuffled, new Random(SEED));
+    java.util.Collections.reverse(shuffled.subList(0, shuffled.size() / 2));
+    AuditVerifier verifier = new AuditVerifier(shuffled, List.of(key.publicKey()));
+    trail.events().forEach(verifier::accept);
+    assertThat(verifier.failed()).as("seed %d", SEED).isFalse();
+    AuditVerifier.Result result = verifier.finish();
+    assertThat(result.valid()).as("seed %d: %s", SEED, result).isTrue();
+    assertThat(result.checkpointsVerified()).isEqualTo(trail.checkpoints().size());
+  }
+
   @ParameterizedTest(name = "{0}")
   @EnumSource(Kind.class)
   void everyTamperingIsDetectedAndNamed(Kind kind) {
@@ -212,7 +225,9 @@ class AuditVerifierTest {
     JsonObject valid = verify(trail.events(), trail.checkpoints()).toJson();
     assertThat(valid.fieldNames())
         .contains("valid", "checkedEvents", "headSeq", "headHash")
-        .doesNotContain("firstInvalidSeq", "reason");
+        .doesNotContain("firstInvalidSeq", "reason", "acknowledgedForgeries");
+    assertThat(valid.getLong("unsignedEvents"))
+        .isEqualTo(EVENTS - Tampering.lastCheckpointSeq(trail.checkpoints()));
     Tampered changed =
         Tampering.apply(Kind.CHANGE_FIELD, trail, generator, new Random(SEED), attacker);
     JsonObject invalid = verify(changed.events(), changed.checkpoints()).toJson();

@@ -22,6 +22,15 @@ class CsvTest {
   }
 
   @Test
+  void aCommaQuoteOrLineBreakInTheFirstPlaceIsQuotedToo() {
+    List<String> cells = List.of(",a", "\"a", "\na", "\r");
+    String line = Csv.line(cells);
+    // "\r" first is a formula guard's case: it is prefixed, then quoted for the line break
+    assertThat(line).isEqualTo("\",a\",\"\"\"a\",\"\na\",\"'\r\"\r\n");
+    assertThat(CsvParser.parse(line)).containsExactly(List.of(",a", "\"a", "\na", "'\r"));
+  }
+
+  @Test
   void formulaLookingCellsArePrefixedWithAQuote() {
     List<String> cells = Arrays.asList("=1+1", "+47", "-2", "@SUM(A1)", "\tx", "a=b", null);
     assertThat(CsvParser.parse(Csv.line(cells)))
