@@ -3,6 +3,7 @@ package io.refundbroker.store;
 import io.refundbroker.db.SqlErrors;
 import io.refundbroker.error.ProblemException;
 import io.vertx.core.Future;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.templates.SqlTemplate;
 import java.util.ArrayList;
@@ -152,12 +153,13 @@ public final class StoreRepository {
             : SqlTemplate.forQuery(sql, LIST_CHAIN_STORES)
                 .mapTo(Store::fromRow)
                 .execute(Map.of("chainId", chainId));
-    return query.map(
-        rows -> {
-          List<Store> stores = new ArrayList<>();
-          rows.forEach(stores::add);
-          return stores;
-        });
+    return query.map(StoreRepository::listOf);
+  }
+
+  private static List<Store> listOf(RowSet<Store> rows) {
+    List<Store> stores = new ArrayList<>(rows.size());
+    rows.forEach(stores::add);
+    return stores;
   }
 
   /**
@@ -182,12 +184,7 @@ public final class StoreRepository {
     return SqlTemplate.forQuery(sql, LIST_INVOLVED)
         .mapTo(Store::fromRow)
         .execute(params)
-        .map(
-            rows -> {
-              List<Store> stores = new ArrayList<>();
-              rows.forEach(stores::add);
-              return stores;
-            });
+        .map(StoreRepository::listOf);
   }
 
   /** The ids among {@code first} and {@code second} (may be equal) of stores frozen now. */
