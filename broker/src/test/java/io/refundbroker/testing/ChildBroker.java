@@ -121,6 +121,11 @@ public final class ChildBroker implements AutoCloseable {
 
   private static List<String> command(Path jar, List<String> jvmArgs) {
     List<String> command = new ArrayList<>();
+    if (hangupIgnored()) {
+      // a test run started under nohup passes SIGHUP's "ignore" on to every child, and a JVM
+      // keeps ignoring what it was started ignoring: the broker's reload on SIGHUP would never run
+      command.addAll(List.of("env", "--default-signal=HUP"));
+    }
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmArgs);
     if (jar != null && Files.isRegularFile(jar)) {
@@ -133,6 +138,20 @@ public final class ChildBroker implements AutoCloseable {
     }
     command.add("serve");
     return command;
+  }
+
+  /** Whether this JVM was started with SIGHUP ignored (bit 0 of {@code SigIgn}, Linux). */
+  static boolean hangupIgnored() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("SigIgn:")) {
+          return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & 1L) != 0;
+        }
+      }
+      return false;
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
   }
 
   /**
