@@ -127,7 +127,7 @@ class CredentialBackendFaultsIT {
   @Test
   @Order(1)
   void hangingVault() {
-    Outcome o = scenario("hang", () -> vault.hang(true), () -> vault.hang(false), true);
+    Outcome o = scenario("hang", () -> vault.hang(true), () -> vault.hang(false), Expect.REFUSED);
     assertThat(vault.heldRequests()).as("the double held requests unanswered").isPositive();
     o.print("held " + vault.heldRequests() + " Vault requests unanswered");
   }
@@ -135,26 +135,26 @@ class CredentialBackendFaultsIT {
   @Test
   @Order(2)
   void refusingVault() {
-    scenario("refused", vault::refuseConnections, vault::listenAgain, true)
+    scenario("refused", vault::refuseConnections, vault::listenAgain, Expect.REFUSED)
         .print("connection refused");
     scenario(
             "500",
             () -> vault.failEvery(500, "internal error"),
             () -> vault.failEvery(0, null),
-            true)
+            Expect.REFUSED)
         .print("every request answered 500 internal error");
     scenario(
             "503",
             () -> vault.failEvery(503, "no healthy upstream"),
             () -> vault.failEvery(0, null),
-            true)
+            Expect.REFUSED)
         .print("every request answered 503 (not a seal)");
   }
 
   @Test
   @Order(3)
   void sealedVault() {
-    Outcome o = scenario("sealed", vault::seal, vault::unseal, true);
+    Outcome o = scenario("sealed", vault::seal, vault::unseal, Expect.REFUSED);
     o.print("sealed");
   }
 
@@ -163,22 +163,47 @@ class CredentialBackendFaultsIT {
   void tokenRevokedMidLoad() {
     long logins = vault.logins();
     int[] revoked = new int[1];
-    Outcome o = scenario("revoked", () -> revoked[0] = vault.revokeIssuedTokens(), () -> {}, false);
+    Outcome o =
+        scenario(
+            "revoked", () -> revoked[0] = vault.revokeIssuedTokens(), () -> {}, Expect.ACCEPTED);
     assertThat(revoked[0]).as("the broker's token was revoked").isPositive();
     assertThat(vault.logins()).as("the broker logged in again by AppRole").isGreaterThan(logins);
     o.print(
         revoked[0] + " token(s) revoked, " + (vault.logins() - logins) + " new AppRole login(s)");
   }
 
+  @Test
+  @Order(5)
+  void tokenRevokedMidLoadAndNoLoginPossible() {
+    int[] revoked = new int[1];
+    HttpResult[] ready = new HttpResult[1];
+    Outcome o =
+        scenario(
+            "revoked-no-login",
+            () -> {
+              vault.revokeSecretId(true);
+              revoked[0] = vault.revokeIssuedTokens();
+            },
+            () -> {
+              ready[0] = world.broker.get("/health/ready", null);
+              vault.revokeSecretId(false);
+            },
+            Expect.REFUSED_FROM_MID_LOAD);
+    assertThat(revoked[0]).as("the broker's token was revoked").isPositive();
+    assertThat(ready[0].status()).as(ready[0].toString()).isEqualTo(503);
+    assertThat(ready[0].text()).as("readiness names it").contains("cannot authenticate");
+    System.out.println("vault faults: readiness while no login was possible: " + ready[0]);
+    o.print(revoked[0] + " token(s) revoked and the SecretID with them");
+  }
+
   /**
    * One fault under load: orders registered, the cache expired, the warm store's keys read, the
-   * fault begun with half the load in flight (all of it for a fault that fails reads), the rest
+   * fault begun before the load ({@link Expect#REFUSED}) or with half of it in flight, the rest
    * sent, the fault ended, recovery measured, refused requests sent again, settled and checked.
    *
-   * @param failsReads whether refunds needing a Vault read must be refused during the fault (a
-   *     revoked token must not: the broker logs in again)
+   * @param expect what the fault must do to refunds needing a Vault read
    */
-  private Outcome scenario(String name, Runnable begin, Runnable end, boolean failsReads) {
+  private Outcome scenario(String name, Runnable begin, Runnable end, Expect expect) {
     String prefix = "cbf-" + name + "-";
     List<String> readOrders = new ArrayList<>();
     for (int i = 0; i < REFUNDS + 1; i++) {
@@ -202,7 +227,7 @@ class CredentialBackendFaultsIT {
     acknowledged.add(beforeId);
 
     Map<String, Sent> sent = new LinkedHashMap<>();
-    boolean beganMidLoad = !failsReads;
+    boolean beganMidLoad = expect != Expect.REFUSED;
     if (!beganMidLoad) {
       begin.run();
     }
@@ -280,7 +305,7 @@ class CredentialBackendFaultsIT {
       switch (s.kind) {
         case GET -> assertThat(reply.status()).as(what).isEqualTo(200);
         case READY -> {
-          if (failsReads) {
+          if (expect == Expect.REFUSED) {
             assertThat(reply.status()).as(what).isEqualTo(503);
             assertThat(reply.text()).as(what).contains("credentials");
           } else {
@@ -308,7 +333,11 @@ class CredentialBackendFaultsIT {
     assertThat(slowestSeconds)
         .as("slowest answer during the fault, bound %s: %s", ANSWER_BOUND, slowestWhat)
         .isLessThanOrEqualTo(ANSWER_BOUND.toSeconds());
-    if (failsReads) {
+    if (expect == Expect.ACCEPTED) {
+      assertThat(toResend).as("[seed %d] %s: refused", SEED, name).isEmpty();
+    } else if (expect == Expect.REFUSED_FROM_MID_LOAD) {
+      assertThat(toResend).as("[seed %d] %s: refused", SEED, name).isNotEmpty();
+    } else {
       long readsSentAfterTheFault = sent.values().stream().filter(s -> s.kind == Kind.READ).count();
       assertThat(toResend)
           .as(
@@ -455,6 +484,16 @@ class CredentialBackendFaultsIT {
     HttpResult verified = world.broker.get("/v1/audit/verify", auditor);
     assertThat(verified.status()).as(verified.toString()).isEqualTo(200);
     assertThat(verified.json().getBoolean("valid")).as(verified.toString()).isTrue();
+  }
+
+  /** What a fault must do to refunds needing a Vault read. */
+  private enum Expect {
+    /** Begun before the load; every one refused 503. */
+    REFUSED,
+    /** Begun mid-load; every one accepted (the broker logs in again). */
+    ACCEPTED,
+    /** Begun mid-load; accepted before it, refused after it: at least one refused. */
+    REFUSED_FROM_MID_LOAD
   }
 
   private enum Kind {

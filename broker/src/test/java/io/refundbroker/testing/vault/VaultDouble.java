@@ -165,6 +165,7 @@ public final class VaultDouble implements AutoCloseable {
   private boolean hanging;
   private final List<HttpServerRequest> held = new ArrayList<>();
   private long heldTotal;
+  private boolean secretIdRevoked;
   private int failStatus;
   private String failError;
   private int throttle;
@@ -353,6 +354,14 @@ public final class VaultDouble implements AutoCloseable {
     int before = tokens.size();
     tokens.values().removeIf(t -> !t.policies().contains("root"));
     return before - tokens.size();
+  }
+
+  /**
+   * While true, the broker's AppRole SecretID is revoked ({@code auth/approle/role/…/secret-id/
+   * destroy}): logins with it answer 400 {@code invalid role or secret ID}; false restores it.
+   */
+  public synchronized void revokeSecretId(boolean revoked) {
+    secretIdRevoked = revoked;
   }
 
   /** The next {@code n} requests are answered 429 (rate-limit quota). */
@@ -632,6 +641,7 @@ public final class VaultDouble implements AutoCloseable {
 
   private Reply login(JsonObject body) {
     if (body == null
+        || secretIdRevoked
         || !roleId.equals(body.getString("role_id"))
         || !secretId.equals(body.getString("secret_id"))) {
       return errors(400, "invalid role or secret ID");
