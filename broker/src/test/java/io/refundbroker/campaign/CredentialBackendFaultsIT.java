@@ -75,7 +75,7 @@ class CredentialBackendFaultsIT {
    * Every answer during a fault must come within this: a call waits for a worker at most {@code
    * VAULT_TIMEOUT} and then takes at most {@code VAULT_TIMEOUT}; the rest is slack for a loaded
    * machine. It is a bound on hanging, not a speed: without it, a request waits for every hung read
-   * queued ahead of it, so its wait grows with the number of stores (14 s with 12 stores, 2 threads
+   * queued ahead of it, so its wait grows with the number of stores (30 s with 24 stores, 2 threads
    * and a 2 s timeout, before the fix).
    */
   private static final Duration ANSWER_BOUND = VAULT_TIMEOUT.multipliedBy(5);
