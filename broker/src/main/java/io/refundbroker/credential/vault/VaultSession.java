@@ -20,6 +20,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +46,10 @@ import org.slf4j.LoggerFactory;
  * or performance standby is when reads work there (see {@link VaultHealth}).
  *
  * <p>Driver quirks (see {@code notes/vault.md} §8): every driver call runs on the named, bounded
- * worker executor {@code vault-driver}, never on an event loop; how each driver instance is
- * configured (one shared HTTP client, no {@code VAULT_*} variables, timeouts) is {@link
- * VaultDriverSettings}.
+ * worker executor {@code vault-driver}, never on an event loop, and a call that has waited {@code
+ * VAULT_TIMEOUT} there for a thread fails without calling Vault ({@link #onWorker}); how each
+ * driver instance is configured (one shared HTTP client, no {@code VAULT_*} variables, timeouts) is
+ * {@link VaultDriverSettings}.
  *
  * <p>Thread safety: the current {@link Clients} is one immutable value in a volatile field; every
  * change of the token state (clients, the unusable reason, the refused tokens, timers) happens
@@ -114,6 +116,7 @@ public final class VaultSession {
   private final VaultDriverSettings driver;
   private final int kvPrefixDepth;
   private final Optional<TokenFile> tokenFile;
+  private final long queueLimitNanos;
 
   private volatile Clients clients;
   private volatile String tokenProblem;
@@ -140,6 +143,7 @@ public final class VaultSession {
     this.driver = driver;
     this.kvPrefixDepth = config.kvMount().split("/").length;
     this.tokenFile = config.tokenFile().map(TokenFile::new);
+    this.queueLimitNanos = config.timeout().toNanos();
   }
 
   /**
@@ -251,8 +255,7 @@ public final class VaultSession {
    */
   Future<String> checkHealth() {
     Vault anonymous = Vault.create(driver.settings(null, 1, 0), 1);
-    return worker
-        .executeBlocking(() -> health(anonymous), false)
+    return onWorker("GET", "sys/health", () -> health(anonymous))
         .recover(failure -> Future.failedFuture(translate(failure, "GET", "sys/health")))
         .compose(
             health -> {
@@ -480,8 +483,7 @@ public final class VaultSession {
       return login;
     }
     Future<Clients> attempt =
-        worker
-            .executeBlocking(this::blockingAuthenticate, false)
+        onWorker("POST", loginPath(), this::blockingAuthenticate)
             .recover(failure -> Future.failedFuture(translate(failure, "POST", loginPath())));
     login = attempt;
     attempt.onComplete(
@@ -698,9 +700,31 @@ public final class VaultSession {
   }
 
   private <T> Future<T> run(String method, String path, Clients c, VaultCall<T> call) {
-    return worker
-        .executeBlocking(() -> call.call(c), false)
+    return onWorker(method, path, () -> call.call(c))
         .recover(failure -> Future.failedFuture(translate(failure, method, path)));
+  }
+
+  /**
+   * Runs a blocking call to Vault on the worker, where its time counts from when it was asked, not
+   * from when a worker thread took it: a call that has already waited {@code VAULT_TIMEOUT} for a
+   * thread fails with {@link VaultFailure.Kind#UNREACHABLE} without calling Vault. Without this,
+   * while Vault hangs each call holds a thread for the whole timeout, and a request whose read is
+   * queued behind the reads of many stores waits for every one of them to time out in turn (its
+   * wait grows with the number of stores, not with the timeout). With it, no caller waits much
+   * longer than twice the timeout, and a hung Vault drains the queue instead of filling it.
+   *
+   * @return the call's result; fails with what it threw, or the {@link VaultFailure} above
+   */
+  private <T> Future<T> onWorker(String method, String path, Callable<T> call) {
+    long asked = System.nanoTime();
+    return worker.executeBlocking(
+        () -> {
+          if (System.nanoTime() - asked >= queueLimitNanos) {
+            throw new VaultFailure(VaultFailure.Kind.UNREACHABLE, 0, method, path);
+          }
+          return call.call();
+        },
+        false);
   }
 
   private static VaultFailure noToken() {

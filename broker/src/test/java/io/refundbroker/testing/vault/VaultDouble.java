@@ -142,7 +142,8 @@ public final class VaultDouble implements AutoCloseable {
   }
 
   private final Vertx vertx;
-  private final HttpServer server;
+  private volatile HttpServer server;
+  private volatile int port;
   private final VaultSpecCheck spec;
   private final Map<String, HclPolicy> policies = new HashMap<>();
   private final Map<String, Token> tokens = new HashMap<>();
@@ -161,6 +162,12 @@ public final class VaultDouble implements AutoCloseable {
   private boolean sealed;
   private Mode mode = Mode.ACTIVE;
   private boolean unreachable;
+  private boolean hanging;
+  private final List<HttpServerRequest> held = new ArrayList<>();
+  private long heldTotal;
+  private boolean secretIdRevoked;
+  private int failStatus;
+  private String failError;
   private int throttle;
   private int mountMaxVersions;
   private boolean mountCasRequired = true;
@@ -185,13 +192,13 @@ public final class VaultDouble implements AutoCloseable {
   /** Starts a double on a free port of 127.0.0.1, with its own Vert.x instance. */
   public static VaultDouble start() {
     VaultDouble vault = new VaultDouble(Vertx.vertx());
-    Await.result(vault.server.listen(0, "127.0.0.1"));
+    vault.port = Await.result(vault.server.listen(0, "127.0.0.1")).actualPort();
     return vault;
   }
 
   /** {@code http://127.0.0.1:<port>}, for {@code VAULT_ADDR}. */
   public String address() {
-    return "http://127.0.0.1:" + server.actualPort();
+    return "http://127.0.0.1:" + port;
   }
 
   public String roleId() {
@@ -289,6 +296,74 @@ public final class VaultDouble implements AutoCloseable {
     unreachable = down;
   }
 
+  /**
+   * While true, every request (sys/health too) is read and never answered: a Vault whose storage
+   * backend or seal hangs (a client sees only its own timeout). When it ends, the connections held
+   * so far are closed unanswered.
+   */
+  public void hang(boolean on) {
+    List<HttpServerRequest> release;
+    synchronized (this) {
+      hanging = on;
+      if (on) {
+        return;
+      }
+      release = List.copyOf(held);
+      held.clear();
+    }
+    release.forEach(r -> r.connection().close());
+  }
+
+  /** How many requests were held unanswered by {@link #hang} so far. */
+  public synchronized long heldRequests() {
+    return heldTotal;
+  }
+
+  /**
+   * While {@code status} is not 0, every request (sys/health too) is answered {@code status} with
+   * {@code {"errors":[error]}}, e.g. 500 {@code internal error} (Vault's text for an internal
+   * failure, such as its storage backend erroring) or a 503 that is not a seal.
+   */
+  public synchronized void failEvery(int status, String error) {
+    failStatus = status;
+    failError = error;
+  }
+
+  /**
+   * Stops listening (the Vault process is down: connections are refused) until {@link
+   * #listenAgain()}, which listens on the same port.
+   */
+  public void refuseConnections() {
+    Await.result(server.close());
+  }
+
+  /** Listens again on the port {@link #refuseConnections()} closed. */
+  public void listenAgain() {
+    HttpServer again = vertx.createHttpServer().requestHandler(this::handle);
+    Await.result(again.listen(port, "127.0.0.1"));
+    server = again;
+  }
+
+  /**
+   * Revokes every token issued so far except the root token ({@code vault token revoke}, or an
+   * operator revoking the broker's AppRole tokens): each one's next use answers 403 invalid token.
+   *
+   * @return how many were revoked
+   */
+  public synchronized int revokeIssuedTokens() {
+    int before = tokens.size();
+    tokens.values().removeIf(t -> !t.policies().contains("root"));
+    return before - tokens.size();
+  }
+
+  /**
+   * While true, the broker's AppRole SecretID is revoked ({@code auth/approle/role/…/secret-id/
+   * destroy}): logins with it answer 400 {@code invalid role or secret ID}; false restores it.
+   */
+  public synchronized void revokeSecretId(boolean revoked) {
+    secretIdRevoked = revoked;
+  }
+
   /** The next {@code n} requests are answered 429 (rate-limit quota). */
   public synchronized void throttleNext(int n) {
     throttle = n;
@@ -380,8 +455,25 @@ public final class VaultDouble implements AutoCloseable {
   }
 
   private synchronized void respond(HttpServerRequest req, Buffer rawBody) {
+    if (hanging) {
+      held.add(req);
+      heldTotal++;
+      return;
+    }
     if (unreachable) {
       req.connection().close();
+      return;
+    }
+    if (failStatus != 0) {
+      String path = req.path().startsWith("/v1/") ? req.path().substring(4) : req.path();
+      record(
+          req,
+          req.method().name(),
+          path,
+          errors(failStatus, failError),
+          token(req) != null,
+          false,
+          null);
       return;
     }
     String uri = req.path();
@@ -549,6 +641,7 @@ public final class VaultDouble implements AutoCloseable {
 
   private Reply login(JsonObject body) {
     if (body == null
+        || secretIdRevoked
         || !roleId.equals(body.getString("role_id"))
         || !secretId.equals(body.getString("secret_id"))) {
       return errors(400, "invalid role or secret ID");
