@@ -15,6 +15,7 @@ import io.refundbroker.order.Order;
 import io.refundbroker.order.OrderResolver;
 import io.refundbroker.order.PaymentLookup;
 import io.refundbroker.order.ResolvedOrder;
+import io.refundbroker.sabotage.Sabotage;
 import io.refundbroker.salesunit.KeysInUse;
 import io.refundbroker.store.RefundLimits;
 import io.refundbroker.store.Store;
@@ -170,7 +171,16 @@ public final class RefundService {
       RefundRequest request,
       Prepared prepared) {
     return writeAhead(caller, idempotencyKey, fingerprint, request, prepared)
-        .compose(refund -> callVipps(caller, refund, prepared.credentials()));
+        .compose(
+            refund -> {
+              Sabotage.CRASH_BEFORE_VIPPS_CALL.crashHere();
+              return callVipps(caller, refund, prepared.credentials());
+            })
+        .map(
+            refund -> {
+              Sabotage.CRASH_BEFORE_ANSWER.crashHere();
+              return refund;
+            });
   }
 
   /**
@@ -492,7 +502,10 @@ public final class RefundService {
     return vipps
         .refund(callFor(refund, keys))
         .compose(
-            outcome -> recorder.recordFrom(refund, outcome, caller.actor(), caller.requestId()))
+            outcome -> {
+              Sabotage.CRASH_BEFORE_OUTCOME.crashHere();
+              return recorder.recordFrom(refund, outcome, caller.actor(), caller.requestId());
+            })
         .recover(
             failure -> {
               // Written ahead: whatever failed after the commit, the reconciler finishes it.

@@ -6,6 +6,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 
 import io.refundbroker.sabotage.Sabotage;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,20 @@ class SabotageIT {
     CHECKS.put(
         Sabotage.ECHO_SECRET_IN_LOG,
         List.of("io.refundbroker.credential.CredentialSecretCanaryIT"));
+  }
+
+  /**
+   * Every switch that breaks a rule has checks here; the crash points ({@link
+   * Sabotage#isCrashPoint}) are not turned on (they end the JVM: {@code CrashPointsIT} uses them in
+   * a child broker).
+   */
+  @Test
+  void everyBreakingSwitchHasChecksAndNoCrashPointIsTurnedOn() {
+    assertThat(CHECKS.keySet())
+        .containsExactlyInAnyOrder(
+            Arrays.stream(Sabotage.values())
+                .filter(s -> !s.isCrashPoint())
+                .toArray(Sabotage[]::new));
   }
 
   @Test

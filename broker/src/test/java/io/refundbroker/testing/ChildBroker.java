@@ -281,6 +281,14 @@ public final class ChildBroker implements AutoCloseable {
   }
 
   /**
+   * Waits for the child to end by itself (e.g. at a crash point) and returns its exit code; fails
+   * when it is still running after {@code within} (and kills it).
+   */
+  public int awaitExit(Duration within) {
+    return waitFor(within);
+  }
+
+  /**
    * How many exchanges the child has recorded so far (0 when it records none). A response is
    * recorded once it has been sent, so a caller that already holds the answer may look a moment
    * before its record is written.
