@@ -214,9 +214,17 @@ public final class Browser implements AutoCloseable {
     return waitFor(css).getText();
   }
 
+  /** The element's text; when there is none, what the page's main area shows (to say why). */
   private String textOrNone(String css) {
     List<WebElement> found = all(css);
-    return found.isEmpty() ? "(nothing)" : found.get(0).getText();
+    if (!found.isEmpty()) {
+      return found.get(0).getText();
+    }
+    List<WebElement> main = all("#main");
+    String shown = main.isEmpty() ? "" : main.get(0).getText().replaceAll("\\s+", " ");
+    return "(nothing; the page shows: "
+        + (shown.length() > 400 ? shown.substring(0, 400) + "…" : shown)
+        + ")";
   }
 
   public void type(String css, String text) {
