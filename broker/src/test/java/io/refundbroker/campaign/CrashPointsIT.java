@@ -14,6 +14,7 @@ import io.refundbroker.sandbox.SandboxPayment;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.ChildBroker;
+import io.refundbroker.testing.ChildEnv;
 import io.refundbroker.testing.ChildSetup;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestDatabase;
@@ -93,7 +94,7 @@ class CrashPointsIT {
     String key = "crashpoint-key-" + point.ordinal();
     JsonObject body = refundBody(order, AMOUNT);
     try (TestSandbox vipps = TestSandbox.start()) {
-      Map<String, String> env = env(db, adminToken, vipps);
+      Map<String, String> env = ChildEnv.of(db, dataDir, adminToken, vipps, Duration.ofSeconds(2));
       StoreCredentials originKeys = vipps.newStore(ORIGIN_MSN);
       StoreCredentials tillKeys = vipps.newStore("710002");
       vipps
@@ -233,22 +234,5 @@ class CrashPointsIT {
     Map<String, String> copy = new HashMap<>(env);
     copy.put("BROKER_HTTP_INSTANCES", "1");
     return copy;
-  }
-
-  private Map<String, String> env(TestDatabase db, String adminToken, TestSandbox vipps) {
-    Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
-    env.put("BROKER_DATA_DIR", dataDir.toString());
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
-    env.put("CREDENTIALS_BACKEND", "local");
-    env.put("VIPPS_BASE_URL", vipps.baseUrl());
-    env.put("VIPPS_CONNECT_TIMEOUT", "1s");
-    env.put("VIPPS_READ_TIMEOUT", "2s");
-    env.put("VIPPS_MAX_ATTEMPTS", "1");
-    env.put("VIPPS_RETRY_BACKOFF", "5ms");
-    env.put("RECONCILER_INTERVAL", "200ms");
-    env.put("BROKER_SHUTDOWN_GRACE", "2s");
-    return env;
   }
 }

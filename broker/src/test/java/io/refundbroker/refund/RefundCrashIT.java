@@ -10,6 +10,7 @@ import io.refundbroker.sandbox.LedgerEntry;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.Await;
 import io.refundbroker.testing.ChildBroker;
+import io.refundbroker.testing.ChildEnv;
 import io.refundbroker.testing.ChildSetup;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestDatabase;
@@ -19,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -39,7 +39,7 @@ class RefundCrashIT {
     TestDatabase db = TestPostgres.newDatabase();
     String adminToken = Tokens.newToken();
     try (TestSandbox vipps = TestSandbox.start()) {
-      Map<String, String> env = env(db, adminToken, vipps);
+      Map<String, String> env = ChildEnv.of(db, dataDir, adminToken, vipps, Duration.ofSeconds(5));
       StoreCredentials originKeys = vipps.newStore("700001");
       StoreCredentials tillKeys = vipps.newStore("700002");
       vipps
@@ -134,22 +134,5 @@ class RefundCrashIT {
           .isEqualTo(25000);
       vipps.assertNoViolations();
     }
-  }
-
-  private Map<String, String> env(TestDatabase db, String adminToken, TestSandbox vipps) {
-    Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
-    env.put("BROKER_DATA_DIR", dataDir.toString());
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
-    env.put("CREDENTIALS_BACKEND", "local");
-    env.put("VIPPS_BASE_URL", vipps.baseUrl());
-    env.put("VIPPS_CONNECT_TIMEOUT", "1s");
-    env.put("VIPPS_READ_TIMEOUT", "5s");
-    env.put("VIPPS_MAX_ATTEMPTS", "1");
-    env.put("VIPPS_RETRY_BACKOFF", "5ms");
-    env.put("RECONCILER_INTERVAL", "200ms");
-    env.put("BROKER_SHUTDOWN_GRACE", "2s");
-    return env;
   }
 }
