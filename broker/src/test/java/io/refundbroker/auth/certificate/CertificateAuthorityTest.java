@@ -8,11 +8,16 @@ import io.refundbroker.testing.TestPki;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +54,20 @@ class CertificateAuthorityTest {
     rsa2048 = TestPki.rsa(2048);
   }
 
+  /** The key of a PKCS#8 PEM text (fails on any other kind of PEM). */
+  private static PrivateKey pkcs8(String pem) throws Exception {
+    String label = "PRIVATE KEY";
+    String begin = "-----BEGIN " + label + "-----";
+    String end = "-----END " + label + "-----";
+    assertThat(pem.strip()).startsWith(begin).endsWith(end);
+    String base64 =
+        pem.strip()
+            .substring(begin.length(), pem.strip().length() - end.length())
+            .replaceAll("\\s", "");
+    return KeyFactory.getInstance("EC")
+        .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+  }
+
   @AfterAll
   void stop() throws Exception {
     await(vertx.close());
@@ -57,7 +76,16 @@ class CertificateAuthorityTest {
   @Test
   void theCaIsAnEcCaForTwentyYearsThatSignsOnlyCertificates() throws Exception {
     assertThat(fields).containsOnlyKeys("privateKey", "certificate");
-    assertThat(fields.get("privateKey")).startsWith("-----BEGIN PRIVATE KEY-----");
+    // the stored key is PKCS#8 PEM and is the key of the CA's certificate
+    PrivateKey key = pkcs8(fields.get("privateKey"));
+    assertThat(key.getAlgorithm()).isEqualTo("EC");
+    Signature signer = Signature.getInstance("SHA256withECDSA");
+    signer.initSign(key);
+    signer.update(new byte[] {1, 2, 3});
+    Signature verifier = Signature.getInstance("SHA256withECDSA");
+    verifier.initVerify(caCertificate.getPublicKey());
+    verifier.update(new byte[] {1, 2, 3});
+    assertThat(verifier.verify(signer.sign())).isTrue();
     assertThat(caCertificate.getBasicConstraints()).isEqualTo(0);
     assertThat(caCertificate.getKeyUsage()[5]).as("keyCertSign").isTrue();
     assertThat(caCertificate.getKeyUsage()[0]).as("digitalSignature").isFalse();
