@@ -136,9 +136,36 @@ final class ProcStats {
    * The fields of {@code /proc/<pid>/stat} after the command name: index 0 is the state, 1 the
    * parent pid, 11 utime, 12 stime (the man page's fields 3, 4, 14, 15). Null when gone.
    */
+  /**
+   * user + system CPU ticks of the JIT compiler threads of {@code pid} alive now (HotSpot names
+   * them {@code C1 CompilerThre…} and {@code C2 CompilerThre…}); a compiler thread that ended since
+   * an earlier snapshot takes its ticks with it, so a difference can undercount, never overcount.
+   */
+  static long compilerTicks(long pid) {
+    long total = 0;
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        String comm = Files.readString(task.resolve("comm")).strip();
+        if (comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre")) {
+          String[] fields = statFields(task.resolve("stat"));
+          if (fields != null) {
+            total += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+          }
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return total;
+    }
+    return total;
+  }
+
   private static String[] statFields(long pid) {
+    return statFields(Path.of("/proc", Long.toString(pid), "stat"));
+  }
+
+  private static String[] statFields(Path path) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String stat = Files.readString(path);
       int close = stat.lastIndexOf(')');
       return stat.substring(close + 2).trim().split("\\s+");
     } catch (IOException | RuntimeException e) {
