@@ -13,6 +13,8 @@ final class PhaseStats {
   final String name;
   final int expectedStatus;
   private long[] okNanos = new long[1 << 16];
+  // when each successful request was due (System.nanoTime), for the per-second timeline
+  private long[] okDue = new long[1 << 16];
   private int ok;
   private long okInWindow;
   private long sent;
@@ -49,7 +51,9 @@ final class PhaseStats {
     if (status == expectedStatus) {
       if (ok == okNanos.length) {
         okNanos = Arrays.copyOf(okNanos, ok * 2);
+        okDue = Arrays.copyOf(okDue, ok * 2);
       }
+      okDue[ok] = System.nanoTime() - latencyNanos;
       okNanos[ok++] = latencyNanos;
       if (inWindow) {
         okInWindow++;
@@ -107,6 +111,58 @@ final class PhaseStats {
         at(sorted, 0.99),
         at(sorted, 0.999),
         ok == 0 ? Double.NaN : sorted[ok - 1] / 1e6);
+  }
+
+  /**
+   * The successful requests grouped by the second of the phase they were due in: how many seconds
+   * had a p99 above {@code p99LimitMs}, and the slowest few (by their slowest request) — where a
+   * phase's tail comes from (a few seconds of stall, or every second alike).
+   */
+  String timeline(double p99LimitMs, int slowest) {
+    if (ok == 0) {
+      return "no answers";
+    }
+    long first = Long.MAX_VALUE;
+    for (int i = 0; i < ok; i++) {
+      first = Math.min(first, okDue[i]);
+    }
+    Map<Long, long[]> bySecond = new TreeMap<>();
+    Map<Long, Integer> counts = new TreeMap<>();
+    for (int i = 0; i < ok; i++) {
+      long second = (okDue[i] - first) / 1_000_000_000L;
+      counts.merge(second, 1, Integer::sum);
+    }
+    counts.forEach((second, n) -> bySecond.put(second, new long[n]));
+    Map<Long, Integer> filled = new TreeMap<>();
+    for (int i = 0; i < ok; i++) {
+      long second = (okDue[i] - first) / 1_000_000_000L;
+      int at = filled.merge(second, 1, Integer::sum) - 1;
+      bySecond.get(second)[at] = okNanos[i];
+    }
+    int over = 0;
+    java.util.List<long[]> worst = new java.util.ArrayList<>();
+    for (Map.Entry<Long, long[]> e : bySecond.entrySet()) {
+      long[] sorted = e.getValue();
+      Arrays.sort(sorted);
+      double p99 = at(sorted, 0.99);
+      if (p99 > p99LimitMs) {
+        over++;
+      }
+      worst.add(
+          new long[] {e.getKey(), sorted[sorted.length - 1], sorted.length, (long) (p99 * 1e6)});
+    }
+    worst.sort((a, b) -> Long.compare(b[1], a[1]));
+    StringBuilder text =
+        new StringBuilder(
+            String.format(
+                "%d of %d seconds had a p99 above %.0f ms; slowest seconds (due at t, slowest"
+                    + " answer, p99, requests):",
+                over, bySecond.size(), p99LimitMs));
+    for (long[] w : worst.subList(0, Math.min(slowest, worst.size()))) {
+      text.append(
+          String.format(" t=%ds %.0f ms, p99 %.0f ms, n=%d;", w[0], w[1] / 1e6, w[3] / 1e6, w[2]));
+    }
+    return text.substring(0, text.length() - 1);
   }
 
   private static double at(long[] sorted, double p) {

@@ -105,6 +105,10 @@ public final class RefundBenchmark {
   private static final int DIRECT_PAYMENTS_PER_STORE = 10;
   private static final long DIRECT_CAPTURED = 1_000_000_000L;
   private static final int MAX_OUTSTANDING = 1000;
+
+  /** The brokers' CREDENTIALS_CACHE_TTL: the default, which the benchmark does not change. */
+  private static final Duration CREDENTIALS_CACHE_TTL = Duration.ofMinutes(5);
+
   private static final String LEADER_LINE = "now links the audit chain";
 
   private final BenchOptions options;
@@ -1066,6 +1070,9 @@ public final class RefundBenchmark {
         stats.othersCount(),
         rate > 0 ? (sustained ? " — sustained" : " — NOT sustained") : "");
     System.out.println("  latency of the " + stats.expectedStatus + "s: " + p.describe());
+    if (rate > 0) {
+      System.out.println("  timeline: " + stats.timeline(25, 5));
+    }
     stats
         .others()
         .forEach(
@@ -1213,7 +1220,14 @@ public final class RefundBenchmark {
           peakRssKib.get() / 1024,
           vmHwm / 1024,
           ProcStats.loadAverage());
+      // the brokers' credential cache expires every CREDENTIALS_CACHE_TTL (default 5 min, not set
+      // here): each store's keys are read again once per instance per TTL, whatever the rate
+      long ttlRefreshes =
+          (long) stores.size()
+              * brokers.size()
+              * (long) Math.ceil(seconds / CREDENTIALS_CACHE_TTL.toSeconds());
       json.put("credentialReads", reads)
+          .put("credentialReadsTtlRefreshesAtMost", ttlRefreshes)
           .put("brokerRssPeakMiB", peakRssKib.get() / 1024)
           .put("brokerVmHwmMiB", vmHwm / 1024);
     } else {
@@ -1464,9 +1478,11 @@ public final class RefundBenchmark {
     long vmHwmKib = ProcStats.peakRssKib(primary().pid());
     long reads = 0;
     long refunds = 0;
+    long ttlRefreshes = 0;
     for (PhaseResult r : results) {
       if (r.json().containsKey("credentialReads") && !r.stage().equals("direct")) {
         reads += r.json().getLong("credentialReads");
+        ttlRefreshes += r.json().getLong("credentialReadsTtlRefreshesAtMost");
         refunds += r.stats().okCount();
       }
     }
@@ -1506,8 +1522,11 @@ public final class RefundBenchmark {
     target(
         targets,
         "noCredentialReadsPerRefund",
-        reads == 0,
-        String.format("%d reads over %,d refunds of the measured phases", reads, refunds));
+        reads <= ttlRefreshes,
+        String.format(
+            "%d reads over %,d refunds of the measured phases; the cache's expiry (every %d min,"
+                + " per store and instance) accounts for up to %d",
+            reads, refunds, CREDENTIALS_CACHE_TTL.toMinutes(), ttlRefreshes));
     target(
         targets,
         "brokerAtLeastHalfTheCeiling",
