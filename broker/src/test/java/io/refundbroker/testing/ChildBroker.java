@@ -274,6 +274,18 @@ public final class ChildBroker implements AutoCloseable {
     }
   }
 
+  /** The first {@code max} lines of the log that contain any of {@code texts}. */
+  public java.util.List<String> linesContaining(int max, String... texts) {
+    try (var lines = Files.lines(log)) {
+      return lines
+          .filter(l -> java.util.Arrays.stream(texts).anyMatch(l::contains))
+          .limit(max)
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** SIGKILL: no shutdown hook runs, as in a crash. Waits for the process to be gone. */
   public void kill() {
     process.destroyForcibly();

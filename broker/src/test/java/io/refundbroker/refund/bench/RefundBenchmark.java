@@ -1689,7 +1689,11 @@ public final class RefundBenchmark {
       long w = b.countLines(" WARN ") + b.countLines(" ERROR ");
       warnings += w;
       if (w > 0) {
-        System.out.println("broker pid " + b.pid() + ":\n" + b.tail(10));
+        System.out.println(
+            "broker pid "
+                + b.pid()
+                + ", its WARN/ERROR lines (the first 10):\n"
+                + String.join("\n", b.linesContaining(10, " WARN ", " ERROR ")));
       }
     }
     System.out.printf("broker logs: %,d WARN/ERROR lines%n", warnings);
