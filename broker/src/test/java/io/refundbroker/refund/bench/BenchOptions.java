@@ -105,7 +105,8 @@ record BenchOptions(
     String fsync = "on";
     boolean pgStats = true;
     // README, "Memory": the flags it recommends for a broker held to 300 MB of RSS
-    List<String> brokerJvm = List.of("-Xmx192m", "-XX:TrimNativeHeapInterval=2000");
+    List<String> brokerJvm =
+        List.of("-Xmx192m", "-XX:TrimNativeHeapInterval=2000", "-XX:GCTimeRatio=4");
     Path brokerJar = Path.of("target", "refund-broker.jar");
     int poolSize = 16;
     int httpInstances = Runtime.getRuntime().availableProcessors();
@@ -263,7 +264,7 @@ record BenchOptions(
         --instances 2 (1: no scale-out stage) --scale-warmup 20s \
         --growth --growth-orders 1000000 --growth-events 5000000 --jfr \
         --synchronous-commit on|off --fsync on|off --no-pg-stats \
-        --broker-jvm "-Xmx192m -XX:TrimNativeHeapInterval=2000" --broker-jar target/refund-broker.jar --pool-size 16 \
+        --broker-jvm "-Xmx192m -XX:TrimNativeHeapInterval=2000 -XX:GCTimeRatio=4" --broker-jar target/refund-broker.jar --pool-size 16 \
         --http-instances <cores> --access-log info|warn --backend vault|local \
         --summary target/bench/summary.json --keep""";
   }
