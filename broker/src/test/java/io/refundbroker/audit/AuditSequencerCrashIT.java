@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refundbroker.auth.Tokens;
 import io.refundbroker.testing.AuditLinks;
 import io.refundbroker.testing.ChildBroker;
+import io.refundbroker.testing.ChildEnv;
 import io.refundbroker.testing.ChildSetup;
 import io.refundbroker.testing.Poll;
 import io.refundbroker.testing.TestDatabase;
@@ -124,12 +125,7 @@ class AuditSequencerCrashIT {
   }
 
   private Map<String, String> env(TestDatabase db, String adminToken) {
-    Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
-    env.put("BROKER_DATA_DIR", dataDir.toString());
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
-    env.put("CREDENTIALS_BACKEND", "local");
+    Map<String, String> env = ChildEnv.base(db, dataDir, adminToken);
     env.put("BROKER_SHUTDOWN_GRACE", "2s");
     return env;
   }

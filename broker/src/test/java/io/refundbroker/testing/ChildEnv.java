@@ -15,6 +15,24 @@ public final class ChildEnv {
   private ChildEnv() {}
 
   /**
+   * What every child broker of the tests needs: its own database and data directory, a known admin
+   * token and the local credential backend.
+   *
+   * @return a mutable map, for a test to add to
+   */
+  public static Map<String, String> base(TestDatabase db, Path dataDir, String adminToken) {
+    Map<String, String> env = new HashMap<>();
+    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
+    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
+    env.put("BROKER_DATA_DIR", dataDir.toString());
+    env.put("BROKER_ADMIN_TOKEN", adminToken);
+    env.put("CREDENTIALS_BACKEND", "local");
+    return env;
+  }
+
+  /**
+   * {@link #base} plus the Vipps sandbox and the reconciler as the crash and kill tests use them.
+   *
    * @param vippsReadTimeout how long a Vipps call may go unanswered (longer than any delay the test
    *     injects on purpose)
    * @return a mutable map, for a test to add to
@@ -25,12 +43,7 @@ public final class ChildEnv {
       String adminToken,
       TestSandbox vipps,
       Duration vippsReadTimeout) {
-    Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
-    env.put("BROKER_DATA_DIR", dataDir.toString());
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
-    env.put("CREDENTIALS_BACKEND", "local");
+    Map<String, String> env = base(db, dataDir, adminToken);
     env.put("VIPPS_BASE_URL", vipps.baseUrl());
     env.put("VIPPS_CONNECT_TIMEOUT", "1s");
     env.put("VIPPS_READ_TIMEOUT", vippsReadTimeout.toSeconds() + "s");

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.refundbroker.auth.Tokens;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,12 +36,7 @@ class ContractWitnessIT {
   void aChildBrokerReportsEveryResponseWhenItStops() {
     TestDatabase db = TestPostgres.newDatabase();
     String adminToken = Tokens.newToken();
-    Map<String, String> env = new HashMap<>();
-    env.put("DATABASE_URL", TestDatabase.environmentValue(db.appUrl()));
-    env.put("DATABASE_MIGRATION_URL", TestDatabase.environmentValue(db.ownerUrl()));
-    env.put("BROKER_DATA_DIR", dataDir.toString());
-    env.put("BROKER_ADMIN_TOKEN", adminToken);
-    env.put("CREDENTIALS_BACKEND", "local");
+    Map<String, String> env = ChildEnv.base(db, dataDir, adminToken);
     assertThat(ContractWitness.global().check()).isEmpty();
     long before = ContractWitness.global().checkedCount();
 

@@ -1,6 +1,8 @@
 package io.refundbroker.refund.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -122,28 +124,17 @@ final class PhaseStats {
     if (ok == 0) {
       return "no answers";
     }
-    long first = Long.MAX_VALUE;
+    long first = Arrays.stream(okDue, 0, ok).min().orElseThrow();
+    Map<Long, List<Long>> bySecond = new TreeMap<>();
     for (int i = 0; i < ok; i++) {
-      first = Math.min(first, okDue[i]);
-    }
-    Map<Long, long[]> bySecond = new TreeMap<>();
-    Map<Long, Integer> counts = new TreeMap<>();
-    for (int i = 0; i < ok; i++) {
-      long second = (okDue[i] - first) / 1_000_000_000L;
-      counts.merge(second, 1, Integer::sum);
-    }
-    counts.forEach((second, n) -> bySecond.put(second, new long[n]));
-    Map<Long, Integer> filled = new TreeMap<>();
-    for (int i = 0; i < ok; i++) {
-      long second = (okDue[i] - first) / 1_000_000_000L;
-      int at = filled.merge(second, 1, Integer::sum) - 1;
-      bySecond.get(second)[at] = okNanos[i];
+      bySecond
+          .computeIfAbsent((okDue[i] - first) / 1_000_000_000L, s -> new ArrayList<>())
+          .add(okNanos[i]);
     }
     int over = 0;
-    java.util.List<long[]> worst = new java.util.ArrayList<>();
-    for (Map.Entry<Long, long[]> e : bySecond.entrySet()) {
-      long[] sorted = e.getValue();
-      Arrays.sort(sorted);
+    List<long[]> worst = new ArrayList<>();
+    for (Map.Entry<Long, List<Long>> e : bySecond.entrySet()) {
+      long[] sorted = e.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
       double p99 = at(sorted, 0.99);
       if (p99 > p99LimitMs) {
         over++;
